@@ -1,0 +1,40 @@
+# qbench-sandbox: included by the top-level Makefile, which defines
+# BUILD, CC, CFLAGS, LUA_CFLAGS, LUA_LIBS and JSON_SRCS.
+
+SANDBOX := $(BUILD)/qbench-sandbox
+
+SANDBOX_SRCS := $(wildcard csrc/sandbox/*.c)
+SANDBOX_LUA := $(sort $(wildcard lua/sandbox/*.lua))
+SANDBOX_EMBED_C := $(BUILD)/sandbox/embedded_lua.c
+SANDBOX_OBJS := $(patsubst csrc/sandbox/%.c,$(BUILD)/sandbox/%.o,$(SANDBOX_SRCS)) \
+                $(BUILD)/sandbox/embedded_lua.o
+# Own copies of the JSON objects: the Lua module may build its with -fPIC
+# or other flags, and the two must not fight over one object file.
+SANDBOX_JSON_OBJS := $(patsubst csrc/%.c,$(BUILD)/sandbox/json/%.o,$(JSON_SRCS))
+
+SANDBOX_PKGS := libmicrohttpd libcrypto
+SANDBOX_CFLAGS := $(shell pkg-config --cflags $(SANDBOX_PKGS))
+SANDBOX_LIBS := $(shell pkg-config --libs $(SANDBOX_PKGS)) -lpthread -lm -ldl
+SANDBOX_LUA_RUN ?= lua5.4
+
+# Static pattern rules, so a generic $(BUILD)/%.o rule elsewhere never wins.
+$(filter-out $(BUILD)/sandbox/embedded_lua.o,$(SANDBOX_OBJS)): $(BUILD)/sandbox/%.o: csrc/sandbox/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(SANDBOX_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/sandbox/embedded_lua.o: $(SANDBOX_EMBED_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SANDBOX_JSON_OBJS): $(BUILD)/sandbox/json/%.o: csrc/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SANDBOX_EMBED_C): csrc/sandbox/embed.lua $(SANDBOX_LUA)
+	@mkdir -p $(dir $@)
+	$(SANDBOX_LUA_RUN) csrc/sandbox/embed.lua $@ $(SANDBOX_LUA)
+
+$(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_JSON_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(SANDBOX_LIBS)
+
+-include $(wildcard $(BUILD)/sandbox/*.d $(BUILD)/sandbox/json/*.d)

@@ -1,0 +1,63 @@
+--- qbench: a client for the QBench LIMS REST API.
+-- @module qbench
+
+local core = require "qbench.core"
+local Client = require "qbench.client"
+local Customer = require "qbench.customer"
+local qerror = require "qbench.error"
+
+local M = {
+  _VERSION = core._VERSION,
+  null = core.null,     -- JSON null; the same value as cjson.null
+  array = core.array,   -- qbench.array{} encodes as [] even when empty
+  object = core.object, -- qbench.object{} encodes as {} even when empty
+  encode = core.encode,
+  decode = core.decode,
+  is_error = qerror.is,
+}
+
+--- Creates a client: qbench.new{url = ..., token = ..., ...}.
+function M.new(opts)
+  return Client.new(opts, M._VERSION)
+end
+
+-- The module-level client, made on first use.
+local default_client, default_options
+
+--- Sets the options of the module-level client (closing the one in use, if any).
+function M.configure(opts)
+  local client = Client.new(opts, M._VERSION) -- checks the options now, not on first use
+  if default_client then default_client:close() end
+  default_client, default_options = client, opts
+  return client
+end
+
+--- The module-level client, configured from QBENCH_URL and QBENCH_TOKEN unless configure() was called.
+function M.default()
+  if not default_client then
+    if default_options then
+      default_client = Client.new(default_options, M._VERSION)
+    else
+      local url, token = os.getenv "QBENCH_URL", os.getenv "QBENCH_TOKEN"
+      if not url or not token then
+        error("qbench: set QBENCH_URL and QBENCH_TOKEN, or call qbench.configure{url = ..., token = ...}", 2)
+      end
+      default_client = Client.new({ url = url, token = token }, M._VERSION)
+    end
+  end
+  return default_client
+end
+
+-- qbench.customer:get(1) is qb.customer:get(1) on the module-level client.
+M.customer = setmetatable({}, {
+  __name = "qbench.customer (module-level client)",
+  __index = function(_, name)
+    if not Customer.methods[name] then return nil end
+    return function(_, ...)
+      local c = M.default().customer
+      return c[name](c, ...)
+    end
+  end,
+})
+
+return M

@@ -1,0 +1,132 @@
+-- Test helper: runs qbench-sandbox for the specs.
+--
+-- Busted loads this file as its helper and specs `require "helper"`; both
+-- must see one module (one shared sandbox per run), so the module registers
+-- itself in package.loaded before anything else can load a second copy.
+if package.loaded.helper then return package.loaded.helper end
+
+local core = require "qbench.core"
+
+local M = {}
+package.loaded.helper = M
+
+M.binary = os.getenv("QBENCH_SANDBOX") or "build/qbench-sandbox"
+M.token = "test-token"
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+M.shell_quote = shell_quote
+
+--- Raw HTTP for sandbox specs: status, headers, body (or nil, kind, message).
+-- A fresh connection per call: libcurl silently retries a request whose reused
+-- connection died, which would swallow "drop" faults.
+function M.http(method, url, headers, body)
+  local c = core.new { timeout = 10 }
+  local status, h, b, code = c:request(method, url, headers or {}, body)
+  c:close()
+  return status, h, b, code
+end
+
+--- Starts a separate sandbox with extra command-line flags.
+-- Returns {url=, port=, pid=, stop=function}; stopped at the latest when the
+-- runner exits (--die-with-parent covers a runner that dies).
+-- opts.stderr (optional): a file for the sandbox's standard error.
+function M.start(args, opts)
+  local cmd = { "echo $$; exec", shell_quote(M.binary) }
+  for _, a in ipairs(args or {}) do cmd[#cmd + 1] = shell_quote(a) end
+  if opts and opts.stderr then cmd[#cmd + 1] = "2>" .. shell_quote(opts.stderr) end
+  cmd = table.concat(cmd, " ")
+  local f = assert(io.popen(cmd, "r"))
+  local pid = tonumber(f:read("l"))
+  local line = f:read("l")
+  local url, port = (line or ""):match("^qbench%-sandbox listening on (https?://127%.0%.0%.1:(%d+))$")
+  if not url then
+    f:close()
+    error("qbench-sandbox did not start (" .. cmd .. "): got " .. tostring(line), 2)
+  end
+  local sb = { url = url, port = tonumber(port), pid = pid }
+  local stopped = false
+  function sb.stop()
+    if stopped then return end
+    stopped = true
+    os.execute("kill " .. pid .. " 2>/dev/null")
+    f:close() -- waits for the process, so no zombie and no sandbox left behind
+  end
+  -- Created after the pipe, so collected before it when Lua closes: the kill
+  -- must come before the pipe's own close, which would wait forever.
+  sb._guard = setmetatable({}, { __gc = function() sb.stop() end })
+  return sb
+end
+
+local shared
+
+--- The one sandbox shared by every spec of this busted run.
+function M.sandbox()
+  if not shared then
+    local sb = M.start { "--port", "0", "--customers", "75", "--token", M.token, "--seed", "1",
+      "--die-with-parent", "--quiet" }
+    shared = { url = sb.url, token = M.token, port = sb.port, _process = sb }
+  end
+  return shared
+end
+
+local function control(method, path, body, target)
+  local sb = target or M.sandbox()
+  local headers = body and { "Content-Type: application/json" } or {}
+  local status, _, out = M.http(method, sb.url .. path, headers, body)
+  if status ~= 200 then
+    error(string.format("%s %s failed: %s %s", method, path, tostring(status), tostring(out)), 3)
+  end
+  return core.decode(out)
+end
+
+--- POST /_sandbox/reset; opts = {customers = N, seed = S} (optional).
+-- `target` (optional, not in the client specs' API) is a sandbox from start().
+function M.reset(opts, target)
+  local body
+  if opts and next(opts) ~= nil then body = core.encode(opts) end
+  control("POST", "/_sandbox/reset", body, target)
+end
+
+--- Every API request the sandbox received since the last reset, in order.
+function M.requests(target)
+  return control("GET", "/_sandbox/requests", nil, target)
+end
+
+function M.last_request(target)
+  local all = M.requests(target)
+  return all[#all]
+end
+
+--- The next requests matching `match` ("METHOD /path", * wildcards) get the
+-- sequence's faults in turn: "ok", "drop", "truncate", "garbage", "html",
+-- "stall:MS", a status such as "503", or "429:SECONDS".
+function M.faults(match, sequence, target)
+  control("POST", "/_sandbox/faults", core.encode { match = match, sequence = sequence }, target)
+end
+
+--- Sandbox specs' shorthand for one API call (not used by the client specs).
+-- opts: body (table -> JSON with Content-Type, string -> sent as is),
+-- headers (extra "Name: value" lines), token (false = no Authorization,
+-- a string = that token), target (a sandbox from start()).
+-- Returns status, decoded JSON body (or nil), headers, raw body.
+function M.call(method, path, opts)
+  opts = opts or {}
+  local sb = opts.target or M.sandbox()
+  local headers = {}
+  local token = opts.token
+  if token == nil then token = M.token end
+  if token then headers[#headers + 1] = "Authorization: Bearer " .. token end
+  local body = opts.body
+  if type(body) == "table" then
+    body = core.encode(body)
+    headers[#headers + 1] = "Content-Type: application/json"
+  end
+  for _, h in ipairs(opts.headers or {}) do headers[#headers + 1] = h end
+  local status, h, raw = M.http(method, sb.url .. path, headers, body)
+  if not status then return nil, h, raw end
+  return status, core.decode(raw), h, raw
+end
+
+return M

@@ -1,0 +1,165 @@
+-- qbench-sandbox: the command line, signals and TLS.
+local helper = require "helper"
+local core = require "qbench.core"
+
+local q = helper.shell_quote
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Runs the sandbox with args (which must make it exit) -> code, stdout, stderr.
+local function run(args)
+  local out, err = os.tmpname(), os.tmpname()
+  local cmd = { q(helper.binary) }
+  for _, a in ipairs(args) do cmd[#cmd + 1] = q(a) end
+  local _, _, code = os.execute("timeout 5 " .. table.concat(cmd, " ") .. " >" .. out .. " 2>" .. err)
+  local o, e = slurp(out), slurp(err)
+  os.remove(out)
+  os.remove(err)
+  return code, o, e
+end
+
+local function sh(script)
+  local f = assert(io.popen(script))
+  local out = f:read("a")
+  f:close()
+  return out
+end
+
+describe("sandbox command line", function()
+  it("prints its usage for --help and exits 0", function()
+    local code, out, err = run { "--help" }
+    assert.equal(0, code)
+    assert.matches("^usage: qbench%-sandbox %[options%]", out)
+    assert.matches("--rate-limit N/SECONDS", out, 1, true)
+    assert.equal("", err)
+  end)
+
+  for _, case in ipairs {
+    { { "--bogus" }, "unknown option '--bogus'" },
+    { { "--port", "abc" }, "bad value for --port: 'abc'" },
+    { { "--port", "70000" }, "bad value for --port: '70000'" },
+    { { "--port" }, "option '--port' needs a value" },
+    { { "--customers", "-1" }, "bad value for --customers: '-1'" },
+    { { "--latency-ms", "1.5" }, "bad value for --latency-ms: '1.5'" },
+    { { "--rate-limit", "300" }, "bad value for --rate-limit: '300'" },
+    { { "--rate-limit", "300/0" }, "bad value for --rate-limit: '0'" },
+    { { "--concurrency-limit", "0" }, "bad value for --concurrency-limit: '0'" },
+    { { "--client-id", "abc" }, "--client-id and --client-secret go together" },
+    { { "--tls-cert", "x.pem" }, "--tls-cert and --tls-key go together" },
+    { { "--token", "" }, "--token must not be empty" },
+    { { "extra" }, "unexpected argument 'extra'" },
+  } do
+    it("exits 2 with the usage on stderr for " .. table.concat(case[1], " "), function()
+      local code, out, err = run(case[1])
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.matches("qbench-sandbox: " .. case[2], err, 1, true)
+      assert.matches("usage: qbench-sandbox", err, 1, true)
+    end)
+  end
+
+  it("exits 1 when the port is taken", function()
+    local sb = helper.sandbox()
+    local code, out, err = run { "--port", tostring(sb.port), "--quiet" }
+    assert.equal(1, code)
+    assert.equal("", out)
+    assert.matches("cannot listen on 127.0.0.1:" .. sb.port, err, 1, true)
+  end)
+
+  it("prints exactly one listening line and stops cleanly on SIGTERM (exit 0)", function()
+    local out = sh("exec 2>&1; " .. q(helper.binary) .. " --port 0 --quiet & pid=$!; sleep 0.2; "
+      .. "kill -TERM $pid; wait $pid; echo \"exit=$?\"")
+    assert.matches("^qbench%-sandbox listening on http://127%.0%.0%.1:%d+\nexit=0\n$", out)
+  end)
+
+  it("stops cleanly on SIGINT too", function()
+    local out = sh(q(helper.binary) .. " --port 0 --quiet >/dev/null & pid=$!; sleep 0.2; "
+      .. "kill -INT $pid; wait $pid; echo \"exit=$?\"")
+    assert.equal("exit=0\n", out)
+  end)
+
+  it("--die-with-parent: exits when the process that started it dies", function()
+    local pid = sh("sh -c " .. q(q(helper.binary) .. " --port 0 --quiet --die-with-parent >/dev/null & echo $!; sleep 0.3"))
+    pid = assert(tonumber(pid))
+    -- Reaped by init or left a zombie: either way no longer running.
+    local state
+    for _ = 1, 20 do
+      state = slurp("/proc/" .. pid .. "/stat"):match("^%d+ %b() (%a)")
+      if state == nil or state == "Z" then break end
+      os.execute("sleep 0.05")
+    end
+    assert.is_true(state == nil or state == "Z", "still running: " .. tostring(state))
+  end)
+
+  it("answers from any working directory (the Lua app is embedded)", function()
+    local bin = helper.binary
+    if bin:sub(1, 1) ~= "/" then bin = sh("pwd"):gsub("\n$", "") .. "/" .. bin end
+    local code, out = (function()
+      local f = assert(io.popen("cd / && " .. q(bin) .. " --help"))
+      local o = f:read("a")
+      local _, _, c = f:close()
+      return c, o
+    end)()
+    assert.equal(0, code)
+    assert.matches("usage", out)
+    local sb = helper.start { "--quiet", "--die-with-parent", "--token", "t" }
+    local status = helper.call("GET", "/qbench/api/v1/customer/1", { target = sb, token = "t" })
+    sb.stop()
+    assert.equal(200, status)
+  end)
+end)
+
+describe("sandbox over TLS", function()
+  local dir, sb
+
+  setup(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. q(dir)))
+    local ok = os.execute("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+      .. " -keyout " .. q(dir .. "/key.pem") .. " -out " .. q(dir .. "/cert.pem")
+      .. " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null")
+    assert(ok, "openssl req failed")
+    sb = helper.start { "--tls-cert", dir .. "/cert.pem", "--tls-key", dir .. "/key.pem",
+      "--token", "t", "--quiet", "--die-with-parent" }
+  end)
+
+  teardown(function()
+    if sb then sb.stop() end
+    os.execute("rm -rf " .. q(dir))
+  end)
+
+  it("prints an https listening line", function()
+    assert.matches("^https://127%.0%.0%.1:%d+$", sb.url)
+  end)
+
+  it("answers over HTTPS to a client trusting the certificate", function()
+    local out = sh("curl -s --cacert " .. q(dir .. "/cert.pem") .. " -H 'Authorization: Bearer t' "
+      .. q(sb.url .. "/qbench/api/v1/customer/1") .. " -w '\\n%{http_code}'")
+    local body, status = out:match("^(.*)\n(%d+)$")
+    assert.equal("200", status)
+    assert.equal("Example Customer", core.decode(body).customer_name)
+    local c = core.new { timeout = 10, ca_file = dir .. "/cert.pem" }
+    local st = c:request("GET", sb.url .. "/qbench/api/v1/customer?page_size=1", { "Authorization: Bearer t" })
+    c:close()
+    assert.equal(200, st)
+  end)
+
+  it("is refused by a client that does not trust it", function()
+    local status, kind = helper.http("GET", sb.url .. "/qbench/api/v1/customer/1")
+    assert.is_nil(status)
+    assert.equal("tls", kind)
+  end)
+
+  it("fails to start with an unreadable certificate (exit 1)", function()
+    local code, _, err = run { "--tls-cert", dir .. "/missing.pem", "--tls-key", dir .. "/key.pem" }
+    assert.equal(1, code)
+    assert.matches("cannot open " .. dir .. "/missing.pem", err, 1, true)
+  end)
+end)
