@@ -42,8 +42,7 @@ static void wipe_free(char *secret) {
   free(secret);
 }
 
-static int qb_client_close(lua_State *L) {
-  qb_client *c = luaL_checkudata(L, 1, QB_CLIENT_MT);
+static void client_release(qb_client *c) {
   if (c->curl) curl_easy_cleanup(c->curl);
   c->curl = NULL;
   curl_slist_free_all(c->headers);
@@ -52,6 +51,10 @@ static int qb_client_close(lua_State *L) {
   c->auth_header = NULL;
   qb_strbuf_free(&c->body);
   qb_strbuf_free(&c->head);
+}
+
+static int qb_client_close(lua_State *L) {
+  client_release(luaL_checkudata(L, 1, QB_CLIENT_MT));
   return 0;
 }
 
@@ -77,7 +80,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
   size_t n = size * nmemb;
   /* A redirect or a 100 Continue starts a new header block: keep the last. */
   if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) qb_strbuf_clear(&c->head);
-  if (c->head.len > c->max_response_bytes) return 0;
+  if (n > c->max_response_bytes - c->head.len || c->head.len > c->max_response_bytes) {
+    c->too_large = 1;
+    return 0;
+  }
   return qb_strbuf_add_nothrow(&c->head, data, n) == 0 ? n : 0;
 }
 
@@ -183,18 +189,18 @@ static int qb_client_set_token(lua_State *L) {
 
 static int is_token_char(int ch) { return isalpha(ch) || ch == '-' || ch == '_'; }
 
-/* Turns the raw header block into { ["lower-case-name"] = "value", ... }. */
-static void push_headers(lua_State *L, const qb_strbuf *head) {
+void qb_client_push_headers(lua_State *L, const char *data, size_t len) {
   lua_newtable(L);
   int t = lua_gettop(L);
-  const char *p = head->data, *end = head->data + head->len;
+  const char *p = data, *end = data + len;
   while (p && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     const char *next = eol ? eol + 1 : end;
     if (eol == NULL) eol = end;
     while (eol > p && (eol[-1] == '\r' || eol[-1] == '\n')) eol--;
     const char *colon = memchr(p, ':', (size_t)(eol - p));
-    if (colon && colon > p && (size_t)(end - p) >= 5 && memcmp(p, "HTTP/", 5) != 0) {
+    int status_line = (size_t)(eol - p) >= 5 && memcmp(p, "HTTP/", 5) == 0;
+    if (colon && colon > p && !status_line) {
       luaL_Buffer name;
       luaL_buffinit(L, &name);
       for (const char *q = p; q < colon; q++) luaL_addchar(&name, (char)tolower((unsigned char)*q));
@@ -239,14 +245,21 @@ static const char *error_kind(CURLcode rc) {
 
 /*
  * request(method, url [, headers [, body]]) -> status, headers, body
- *                                           | nil, kind, message, curl_code
+ *                                           | nil, kind, message, curl_code, sent
  */
+static void swap_buffers(qb_strbuf *a, qb_strbuf *b) {
+  qb_strbuf t = *a;
+  *a = *b;
+  *b = t;
+}
+
 static int qb_client_request(lua_State *L) {
-  qb_client *c = qb_check_client(L, 1);
-  size_t mlen, blen = 0;
+  qb_check_client(L, 1);
+  size_t mlen, ulen, blen = 0;
   const char *method = luaL_checklstring(L, 2, &mlen);
-  const char *url = luaL_checkstring(L, 3);
+  const char *url = luaL_checklstring(L, 3, &ulen);
   const char *body = luaL_optlstring(L, 5, NULL, &blen);
+  luaL_argcheck(L, strlen(url) == ulen, 3, "URL contains a NUL byte");
   luaL_argcheck(L, mlen > 0 && mlen < 16, 2, "invalid HTTP method");
   for (size_t i = 0; i < mlen; i++) luaL_argcheck(L, is_token_char((unsigned char)method[i]), 2, "invalid HTTP method");
   lua_Integer nheaders = 0;
@@ -262,6 +275,18 @@ static int qb_client_request(lua_State *L) {
       lua_pop(L, 1);
     }
   }
+
+  /*
+   * The answer is moved into these stack-owned buffers before anything that
+   * allocates Lua memory. An allocation may run a finalizer, and a finalizer
+   * may close this client or send another request on it; neither may free or
+   * overwrite the bytes being pushed, and a memory error must not leak them.
+   */
+  lua_settop(L, 5);
+  qb_strbuf *answer_body = qb_strbuf_push(L); /* slot 6 */
+  qb_strbuf *answer_head = qb_strbuf_push(L); /* slot 7 */
+  /* Checked again: the arguments' conversions and the buffers may have run a finalizer. */
+  qb_client *c = qb_check_client(L, 1);
 
   /* From here to curl_easy_perform's return nothing raises: memory is owned by c. */
   curl_slist_free_all(c->headers);
@@ -303,30 +328,53 @@ static int qb_client_request(lua_State *L) {
   curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
   int plain = strcmp(method, body ? "POST" : "GET") == 0;
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, plain ? NULL : method);
+  /* libcurl silently sends a request again when a reused connection dies
+     before any answer byte; for a write that may already have been carried
+     out, that would do it twice. A new connection is never retried so. */
+  int idempotent = no_body_method || strcmp(method, "PUT") == 0 || strcmp(method, "OPTIONS") == 0;
+  curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, idempotent ? 0L : 1L);
 
   CURLcode rc = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
 
+  /* Everything the results need, taken before the first Lua allocation. */
+  long status = 0, sent = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent); /* 0: the server cannot have acted on it */
+  int too_large = c->too_large;
+  size_t limit = c->max_response_bytes;
+  char reason[CURL_ERROR_SIZE];
+  const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+  size_t why_len = strnlen(why, sizeof reason - 1);
+  memcpy(reason, why, why_len);
+  reason[why_len] = '\0';
+  swap_buffers(&c->body, answer_body);
+  swap_buffers(&c->head, answer_head);
+  c = NULL; /* may be closed by a finalizer from here on */
+
   if (rc != CURLE_OK) {
     luaL_pushfail(L);
-    if (c->too_large) {
+    if (too_large) {
       lua_pushliteral(L, "network");
-      lua_pushfstring(L, "response larger than max_response_bytes (%I bytes)",
-                      (LUAI_UACINT)c->max_response_bytes);
+      lua_pushfstring(L, "response larger than max_response_bytes (%I bytes); transfer stopped",
+                      (LUAI_UACINT)limit);
     } else {
       lua_pushstring(L, error_kind(rc));
-      lua_pushstring(L, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+      lua_pushstring(L, reason);
     }
     lua_pushinteger(L, (lua_Integer)rc);
-    qb_strbuf_free(&c->body); /* don't hold on to a huge partial answer */
-    return 4;
+    lua_pushboolean(L, sent > 0);
+    return 5; /* the partial answer goes with the buffers' userdata */
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);
-  push_headers(L, &c->head);
-  lua_pushlstring(L, c->body.data ? c->body.data : "", c->body.len);
-  if (c->body.cap > 1024 * 1024) qb_strbuf_free(&c->body);
+  qb_client_push_headers(L, answer_head->data, answer_head->len);
+  lua_pushlstring(L, answer_body->data ? answer_body->data : "", answer_body->len);
+  /* Hand the memory back for the next request unless it is large or the client went away. */
+  qb_client *back = lua_touserdata(L, 1);
+  if (back->curl != NULL) {
+    if (back->body.data == NULL && answer_body->cap <= 1024 * 1024) swap_buffers(&back->body, answer_body);
+    if (back->head.data == NULL && answer_head->cap <= 1024 * 1024) swap_buffers(&back->head, answer_head);
+  }
   return 3;
 }
 

@@ -3,6 +3,8 @@
  * from Lua; everything that knows about QBench's endpoints is in Lua.
  */
 #include "client.h"
+#include "crypto.h"
+#include "timing.h"
 #include "qbench_json.h"
 
 #include <curl/curl.h>
@@ -19,6 +21,14 @@ int luaopen_qbench_core(lua_State *L) {
   qb_json_open(L);
   qb_client_open(L);
   lua_setfield(L, -2, "new");
+  lua_pushcfunction(L, qb_time);
+  lua_setfield(L, -2, "time");
+  lua_pushcfunction(L, qb_sleep);
+  lua_setfield(L, -2, "sleep");
+  lua_pushcfunction(L, qb_hmac_sha256);
+  lua_setfield(L, -2, "hmac_sha256");
+  lua_pushcfunction(L, qb_b64url_encode);
+  lua_setfield(L, -2, "b64url_encode");
   lua_pushliteral(L, QB_CORE_VERSION);
   lua_setfield(L, -2, "_VERSION");
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);

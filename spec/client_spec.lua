@@ -27,7 +27,7 @@ describe("qbench.new", function()
     raises("option url must be an http", { url = "ftp://x", token = "t" })
     raises("option token must be a non%-empty string", { url = sb.url })
     raises("option token must be a non%-empty string", { url = sb.url, token = "a\nb" })
-    raises("option timeout must be a positive number of seconds, got %-1", { url = sb.url, token = "t", timeout = -1 })
+    raises("option timeout must be a number from 0.001 to 1000000, got %-1", { url = sb.url, token = "t", timeout = -1 })
     raises("option connect_timeout must be a number", { url = sb.url, token = "t", connect_timeout = "10" })
     raises("unknown option \"tokn\"", { url = sb.url, token = "t", tokn = "x" })
     raises("option insecure must be a boolean", { url = sb.url, token = "t", insecure = 1 })
@@ -130,7 +130,7 @@ describe("errors", function()
   local sb, qb
   setup(function()
     sb = helper.sandbox()
-    qb = qbench.new { url = sb.url, token = sb.token, timeout = 1 }
+    qb = qbench.new { url = sb.url, token = sb.token, timeout = 1, retries = 0 }
   end)
   teardown(function() qb:close() end)
   before_each(function() helper.reset() end)

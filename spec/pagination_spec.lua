@@ -94,6 +94,7 @@ describe("pagination", function()
 
   it("list and pages raise the error object; all returns nil, err", function()
     helper.reset { customers = 75 }
+    local qb <close> = qbench.new { url = helper.sandbox().url, token = helper.sandbox().token, retries = 0 }
     helper.faults("GET /qbench/api/v1/customer", { "ok", "503" })
     local seen = 0
     local ok, err = pcall(function()

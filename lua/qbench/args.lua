@@ -20,6 +20,11 @@ local function user_level()
   end
 end
 
+--- Raises msg at the first caller outside qbench.
+function M.fail(msg)
+  error(msg, user_level())
+end
+
 --- Raises "bad argument #n to 'fname' (msg)".
 function M.error(n, fname, msg)
   error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), user_level())

@@ -5,6 +5,9 @@ local core = require "qbench.core"
 local args = require "qbench.args"
 local qerror = require "qbench.error"
 local Customer = require "qbench.customer"
+local auth = require "qbench.auth"
+local retry = require "qbench.retry"
+local Pacer = require "qbench.pacer"
 
 local encode, decode, null = core.encode, core.decode, core.null
 
@@ -15,38 +18,72 @@ local mt = { __name = "qbench.Client", __index = methods }
 local API_ROOT = "/qbench/api/v1/"
 
 local OPTIONS = {
-  url = "string", token = "string", timeout = "number", connect_timeout = "number",
-  user_agent = "string", ca_file = "string", insecure = "boolean", max_response_bytes = "number",
+  url = "string", token = "string", client_id = "string", client_secret = "string",
+  timeout = "number", connect_timeout = "number", user_agent = "string", ca_file = "string",
+  insecure = "boolean", max_response_bytes = "number",
+  retries = "number", backoff = "number", max_backoff = "number", max_concurrency = "number",
+  rate_limit = "table", on_request = "function", sleep = "function", clock = "function",
 }
+
+local function option_error(fmt, ...)
+  args.error(1, "new", string.format(fmt, ...))
+end
+
+local function check_number(opts, name, lo, hi, integer)
+  local v = opts[name]
+  if v == nil then return end
+  if (integer and not math.tointeger(v)) or not (v >= lo and v <= hi) then
+    option_error("option %s must be %s from %s to %s, got %s", name, integer and "an integer" or "a number",
+      lo, hi, args.describe(v))
+  end
+end
 
 local function check_options(opts)
   args.table(opts, 1, "new", "options")
   for k, v in pairs(opts) do
     local want = OPTIONS[k]
-    if not want then args.error(1, "new", "unknown option " .. args.describe(k)) end
-    if type(v) ~= want then
-      args.error(1, "new", string.format("option %s must be a %s, got %s", k, want, args.describe(v)))
-    end
+    if not want then option_error("unknown option %s", args.describe(k)) end
+    if type(v) ~= want then option_error("option %s must be a %s, got %s", k, want, args.describe(v)) end
   end
   if not opts.url or not opts.url:match("^[Hh][Tt][Tt][Pp][Ss]?://[^/%s]+") then
-    args.error(1, "new", "option url must be an http:// or https:// URL, got " .. args.describe(opts.url))
+    option_error("option url must be an http:// or https:// URL, got %s", args.describe(opts.url))
   end
-  if not opts.token or opts.token == "" or opts.token:find("[\r\n]") then
-    args.error(1, "new", "option token must be a non-empty string")
-  end
-  for _, name in ipairs { "timeout", "connect_timeout" } do
+  local function nonempty_line(name)
     local v = opts[name]
-    if v and not (v > 0 and v < 1e6) then
-      args.error(1, "new", string.format("option %s must be a positive number of seconds, got %s", name, v))
-    end
+    if v ~= nil and (v == "" or v:find("[\r\n]")) then option_error("option %s must be a non-empty string", name) end
   end
-  if opts.max_response_bytes and not (math.tointeger(opts.max_response_bytes) and opts.max_response_bytes > 0) then
-    args.error(1, "new", "option max_response_bytes must be a positive integer")
+  for _, name in ipairs { "token", "client_id", "client_secret" } do nonempty_line(name) end
+  if opts.token then
+    if opts.client_id or opts.client_secret then option_error("give either token or client_id and client_secret, not both") end
+  elseif not (opts.client_id and opts.client_secret) then
+    option_error("option token must be a non-empty string (or give client_id and client_secret)")
+  end
+  check_number(opts, "timeout", 0.001, 1000000)
+  check_number(opts, "connect_timeout", 0.001, 1000000)
+  check_number(opts, "max_response_bytes", 1, math.maxinteger, true)
+  check_number(opts, "retries", 0, 100, true)
+  check_number(opts, "backoff", 0, 3600)
+  check_number(opts, "max_backoff", 0, 86400)
+  check_number(opts, "max_concurrency", 1, 100, true)
+  local rl = opts.rate_limit
+  if rl then
+    for k in pairs(rl) do
+      if k ~= "requests" and k ~= "per" then option_error("rate_limit: unknown field %s", args.describe(k)) end
+    end
+    if not (math.tointeger(rl.requests) and rl.requests >= 1) or type(rl.per) ~= "number" or not (rl.per > 0) then
+      option_error("option rate_limit must be {requests = positive integer, per = positive seconds}")
+    end
   end
 end
 
 local function default_user_agent(version)
   return string.format("lua-qbench/%s libcurl/%s Lua 5.4", version, core.curl_version)
+end
+
+-- One line per attempt on stderr, for QBENCH_DEBUG=1.
+local function debug_line(info)
+  io.stderr:write(string.format("qbench: %s %s -> %s in %.3f s (attempt %d)%s\n", info.method, info.path,
+    info.status or "no answer", info.elapsed, info.attempt, info.error_kind and (", " .. info.error_kind) or ""))
 end
 
 --- Creates a client. See the README for the options.
@@ -60,14 +97,35 @@ function M.new(opts, version)
     insecure = opts.insecure,
     max_response_bytes = opts.max_response_bytes,
   }
-  handle:set_token(opts.token) -- kept in C only, so no Lua table of ours holds it
-  local self = setmetatable({ url = opts.url:gsub("/+$", ""), _handle = handle }, mt)
+  local url = opts.url:gsub("/+$", "")
+  local clock, sleep = opts.clock or core.time, opts.sleep or core.sleep
+  local self = setmetatable({
+    url = url,
+    max_concurrency = opts.max_concurrency or 10,
+    _handle = handle,
+    _clock = clock,
+    _sleep = sleep,
+    _retry = { retries = opts.retries or 3, backoff = opts.backoff or 0.5, max_backoff = opts.max_backoff or 30 },
+    _on_request = opts.on_request,
+    _debug = os.getenv("QBENCH_DEBUG") == "1",
+  }, mt)
+  if opts.rate_limit then
+    self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, sleep)
+  end
+  if opts.token then
+    self._auth = auth.static(handle, opts.token) -- the token is kept in C only
+  else
+    self._auth = auth.jwt_bearer {
+      handle = handle, base_url = url, clock = clock,
+      client_id = opts.client_id, client_secret = opts.client_secret,
+    }
+  end
   self.customer = Customer.new(self)
   return self
 end
 
 local function check_open(self)
-  if not self._handle then error("attempt to use a closed qbench client", 3) end
+  if not self._handle then args.fail("attempt to use a closed qbench client") end
 end
 
 local function percent_encode(s)
@@ -123,35 +181,84 @@ function methods:_send(method, path, query, body, fname, body_argn)
   end
   if payload then headers[#headers + 1] = "Content-Type: application/json" end
 
-  local url = self.url .. full_path
-  local status, resp_headers, resp_body, code = self._handle:request(method, url, headers, payload)
+  return self:_perform(method, full_path, self.url .. full_path, headers, payload)
+end
+
+-- What one answer means: decoded, status, headers on success, or nil, err.
+local function interpret(method, path, url, status, headers, text, code)
   if not status then
-    return nil, qerror.new {
-      kind = resp_headers, message = resp_body, curl_code = code,
-      method = method, path = full_path, url = url,
-    }
+    return nil, qerror.new { kind = headers, message = text, curl_code = code, method = method, path = path, url = url }
   end
   local decoded, why
-  if resp_body == "" then
+  if text == "" then
     decoded = null
   else
-    decoded, why = decode(resp_body)
+    decoded, why = decode(text)
   end
   if status >= 200 and status < 300 then
     if decoded == nil then
       return nil, qerror.new {
-        kind = "decode", status = status, method = method, path = full_path, url = url,
-        message = string.format("invalid JSON in answer (%s): %s", why, qerror.shorten(resp_body, 80)),
-        body = resp_body, headers = resp_headers,
+        kind = "decode", status = status, method = method, path = path, url = url,
+        message = string.format("invalid JSON in answer (%s): %s", why, qerror.shorten(text, 80)),
+        body = text, headers = headers,
       }
     end
-    return decoded, status, resp_headers
+    return decoded, status, headers
   end
-  local err_body = decoded ~= nil and decoded ~= null and decoded or resp_body
+  local body = decoded ~= nil and decoded ~= null and decoded or text
   return nil, qerror.new {
-    kind = qerror.kind_of_status(status), status = status, method = method, path = full_path, url = url,
-    message = qerror.message_of(err_body, status), body = err_body, headers = resp_headers,
+    kind = qerror.kind_of_status(status), status = status, method = method, path = path, url = url,
+    message = qerror.message_of(body, status), body = body, headers = headers,
   }
+end
+
+-- QBench's ways of saying "this token is no good": 401, or some instances' 400.
+local function token_rejected(err)
+  if err.status == 401 then return true end
+  if err.status ~= 400 then return false end
+  local b = err.body
+  if type(b) == "table" then
+    return b.error == "invalid_grant"
+        or tostring(b.error_description or b.message or ""):find("Invalid Authorization header format", 1, true) ~= nil
+  end
+  return type(b) == "string" and b:find("Invalid Authorization header format", 1, true) ~= nil
+end
+
+function methods:_trace(method, path, status, elapsed, attempt, error_kind)
+  if not (self._on_request or self._debug) then return end
+  local info = { method = method, path = path, status = status, elapsed = elapsed, attempt = attempt, error_kind = error_kind }
+  if self._debug then debug_line(info) end
+  if self._on_request then self._on_request(info) end
+end
+
+--- Sends one request with pacing, authentication and retries.
+function methods:_perform(method, path, url, headers, payload)
+  local trace = function(...) return self:_trace(...) end
+  local attempt, reauthenticated = 0, false
+  while true do
+    attempt = attempt + 1
+    local ok, err = self._auth.ensure(trace)
+    if not ok then
+      err.attempts = attempt
+      return nil, err
+    end
+    if self._pacer then self._pacer:wait() end
+    local started = self._clock()
+    local status, resp_headers, text, code, sent = self._handle:request(method, url, headers, payload)
+    local decoded, status_or_err, final_headers = interpret(method, path, url, status, resp_headers, text, code)
+    err = decoded == nil and status_or_err or nil
+    self:_trace(method, path, status, self._clock() - started, attempt, err and err.kind)
+    if decoded ~= nil then return decoded, status_or_err, final_headers end
+    err.attempts = attempt
+    if self._auth.refreshable and not reauthenticated and token_rejected(err) then
+      reauthenticated = true -- a new token, and the request once more
+      self._auth.invalidate()
+    else
+      local wait = retry.wait_before_retry(self._retry, method, err, sent, attempt)
+      if not wait then return nil, err end
+      self._sleep(wait)
+    end
+  end
 end
 
 --- Any endpoint: `path` is under /qbench/api/v1/ unless it starts with "/".

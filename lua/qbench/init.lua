@@ -32,17 +32,24 @@ function M.configure(opts)
   return client
 end
 
---- The module-level client, configured from QBENCH_URL and QBENCH_TOKEN unless configure() was called.
+--- The module-level client, configured from QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and
+-- QBENCH_CLIENT_SECRET) unless configure() was called.
 function M.default()
   if not default_client then
     if default_options then
       default_client = Client.new(default_options, M._VERSION)
     else
       local url, token = os.getenv "QBENCH_URL", os.getenv "QBENCH_TOKEN"
-      if not url or not token then
-        error("qbench: set QBENCH_URL and QBENCH_TOKEN, or call qbench.configure{url = ..., token = ...}", 2)
+      local id, secret = os.getenv "QBENCH_CLIENT_ID", os.getenv "QBENCH_CLIENT_SECRET"
+      if not url or not (token or (id and secret)) then
+        error("qbench: set QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET), "
+          .. "or call qbench.configure{url = ..., token = ...}", 2)
       end
-      default_client = Client.new({ url = url, token = token }, M._VERSION)
+      if token then
+        default_client = Client.new({ url = url, token = token }, M._VERSION)
+      else
+        default_client = Client.new({ url = url, client_id = id, client_secret = secret }, M._VERSION)
+      end
     end
   end
   return default_client

@@ -121,9 +121,10 @@ local function check_fault(entry)
     or entry == "html" or entry == "lua-error" then return nil end
   if entry:match("^stall:%d+$") then return nil end
   if entry:match("^429:%d+$") then return nil end
+  if entry == "400:invalid_grant" or entry == "400:header_format" then return nil end
   local code = tonumber(entry:match("^(%d%d%d)$"))
   if code and code >= 200 and code <= 599 then return nil end
-  return "unknown fault '" .. entry .. "' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS)"
+  return "unknown fault '" .. entry .. "' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS, 400:invalid_grant, 400:header_format)"
 end
 
 local function next_fault(method, path, query)
@@ -629,6 +630,13 @@ local function fault_answer(f)
     return 429, encode { error = string.format(
         "ratelimit exceeded 300 per 60 seconds [current count: 301. Retry in %s seconds]", secs) },
       JSON, { "Retry-After", secs, "X-QBAPI-Throttle-Request-Count", "301", "X-QBAPI-Throttle-TTL", secs }
+  end
+  -- The two ways some QBench instances reject an expired or malformed token.
+  if f == "400:invalid_grant" then
+    return 400, encode { error = "invalid_grant", error_description = "Token is expired (sandbox fault)" }, JSON
+  end
+  if f == "400:header_format" then
+    return 400, encode { message = "Invalid Authorization header format (sandbox fault)" }, JSON
   end
   local code = math.tointeger(tonumber(f))
   if code == 429 then

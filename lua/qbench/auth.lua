@@ -1,0 +1,122 @@
+--- Access tokens: a static bearer token, or QBench's OAuth JWT-bearer flow.
+-- The client id's secret signs a short HS256 JWT that is exchanged at
+-- /qbench/oauth2/v1/token for an access token; the token is cached until
+-- shortly before it expires. Neither the secret, the JWT nor the token is
+-- kept anywhere a tostring, an error or a trace could reach.
+-- @module qbench.auth
+
+local core = require "qbench.core"
+local qerror = require "qbench.error"
+
+local M = {}
+
+local TOKEN_PATH = "/qbench/oauth2/v1/token"
+local GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+local JWT_HEADER = core.b64url_encode('{"alg":"HS256","typ":"JWT"}')
+local ASSERTION_LIFETIME = 300 -- QBench accepts at most 3600
+local MAX_CLOCK_SKEW = 60
+
+local function form_escape(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+
+-- Seconds since the epoch of an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), or nil.
+function M.parse_http_date(s)
+  local d, mon, y, hh, mm, ss = tostring(s):match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+  local m = MONTHS[mon]
+  if not m then return nil end
+  y, m, d = tonumber(y), m, tonumber(d)
+  -- Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar.
+  if m <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  local days = era * 146097 + doe - 719468
+  return days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+end
+
+--- A fixed token: set once, never refreshed.
+function M.static(handle, token)
+  handle:set_token(token)
+  return {
+    refreshable = false,
+    ensure = function() return true end,
+    invalidate = function() end,
+  }
+end
+
+--- The JWT-bearer flow. `send(method, url, headers, body)` performs one
+-- unauthenticated request and returns what the C core's request returns.
+function M.jwt_bearer(opts)
+  local handle, client_id, secret = opts.handle, opts.client_id, opts.client_secret
+  local clock, token_url = opts.clock, opts.base_url .. TOKEN_PATH
+  local expires_at, skew = nil, 0
+
+  local function assertion()
+    local now = math.floor(clock() + skew)
+    local claims = core.encode { sub = client_id, iat = now, exp = now + ASSERTION_LIFETIME }
+    local signing_input = JWT_HEADER .. "." .. core.b64url_encode(claims)
+    return signing_input .. "." .. core.b64url_encode(core.hmac_sha256(secret, signing_input))
+  end
+
+  local function exchange(trace, attempt)
+    local body = "grant_type=" .. form_escape(GRANT_TYPE) .. "&assertion=" .. assertion()
+    handle:set_token(nil)
+    local started = clock()
+    local status, headers, text, code = handle:request("POST", token_url, {
+      "Accept: application/json", "Content-Type: application/x-www-form-urlencoded",
+    }, body)
+    local fields = { method = "POST", path = TOKEN_PATH, url = token_url }
+    local err
+    if not status then
+      fields.kind, fields.message, fields.curl_code = headers, text, code
+      err = qerror.new(fields)
+    else
+      local decoded = core.decode(text)
+      fields.status, fields.headers = status, headers
+      fields.body = decoded ~= nil and decoded ~= core.null and decoded or text
+      if status >= 200 and status < 300 and type(decoded) == "table"
+          and type(decoded.access_token) == "string" and decoded.access_token ~= "" then
+        handle:set_token(decoded.access_token)
+        local ttl = tonumber(decoded.expires_in) or 3600
+        expires_at = clock() + ttl - math.min(60, ttl / 10) -- renew a little early
+        trace("POST", TOKEN_PATH, status, clock() - started, attempt)
+        return true
+      end
+      fields.kind = "auth"
+      fields.message = "token request refused: " .. qerror.message_of(fields.body, status)
+      err = qerror.new(fields)
+    end
+    trace("POST", TOKEN_PATH, status, clock() - started, attempt, err.kind)
+    return nil, err
+  end
+
+  local self = { refreshable = true }
+
+  --- Makes sure a fresh token is set; returns true or nil, err.
+  function self.ensure(trace)
+    if expires_at and clock() < expires_at then return true end
+    expires_at = nil
+    local ok, err = exchange(trace, 1)
+    if ok then return true end
+    -- A 400 from a server whose clock disagrees with ours: sign against its time once.
+    local server_time = err.status == 400 and err.headers and M.parse_http_date(err.headers.date)
+    if server_time and math.abs(server_time - (clock() + skew)) > MAX_CLOCK_SKEW then
+      skew = server_time - clock()
+      ok, err = exchange(trace, 2)
+      if ok then return true end
+    end
+    return nil, err
+  end
+
+  function self.invalidate()
+    expires_at = nil
+  end
+
+  return self
+end
+
+return M
