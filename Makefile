@@ -9,7 +9,8 @@ PKG_CONFIG ?= pkg-config
 
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev \
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
-                clang libclang-rt-14-dev valgrind
+                clang libclang-rt-14-dev valgrind \
+                lua-argparse lua-check lua-ldoc luarocks cppcheck bsdutils
 
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
@@ -65,6 +66,25 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) sh examples/demo.sh
 
+# ---- Packaging and tools (issue 7): lint, the LDoc reference, the rock.
+LUACHECK ?= luacheck
+CPPCHECK ?= cppcheck
+.PHONY: lint doc rock
+# luacheck reads .luacheckrc; cppcheck fails on warnings, not on style.
+lint: deps
+	$(LUACHECK) --no-color --quiet lua spec examples bin/qbench
+	$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Icsrc csrc
+
+# The HTML API reference, from the doc comments, into $(BUILD)/doc (see config.ld).
+doc: deps
+	ldoc --dir $(BUILD)/doc .
+
+# Installs the rock with luarocks into a temporary tree and smoke-tests the tree alone.
+rock: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bash spec/rock_smoke.sh
+
 clean:
 	rm -rf $(BUILD)
 
@@ -72,18 +92,17 @@ clean:
 # Sanitized builds go to their own directories; `make` stays the plain build.
 CLANG       ?= clang
 SAN_BUILD   := $(BUILD)/sanitize
-SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-               -fno-omit-frame-pointer -shared-libasan
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_REPORTS := $(abspath $(SAN_BUILD))/reports
-# lua5.4 itself is not instrumented, so the shared ASan runtime is preloaded
-# into it (and every process it starts); reports land in files so that a
-# sandbox's or a child's report fails the run as well as the runner's.
-ASAN_RT      = $(shell $(CLANG) -print-file-name=libclang_rt.asan-x86_64.so)
-SAN_ENV      = LD_PRELOAD=$(ASAN_RT) \
-               ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1:strict_string_checks=1:detect_odr_violation=0 \
+# Debian's lua5.4 is not instrumented: a sanitized stand-in (csrc/fuzz/sanitized_lua.c)
+# goes first on PATH, so Lua processes, and only they, run with the sanitizers.
+# Reports land in files, so a sandbox's or a child's report fails the run too.
+SAN_LUA      = $(SAN_BUILD)/bin/lua5.4
+SAN_ENV      = PATH=$(abspath $(SAN_BUILD))/bin:$$PATH \
+               ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:log_exe_name=1:detect_leaks=1:strict_string_checks=1:detect_odr_violation=0 \
                LSAN_OPTIONS=suppressions=$(CURDIR)/spec/fuzz/lsan.supp:print_suppressions=0 \
-               UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1:halt_on_error=1 \
-               QBENCH_SANDBOX=$(SAN_BUILD)/qbench-sandbox
+               UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:log_exe_name=1:print_stacktrace=1:halt_on_error=1 \
+               QBENCH_SANDBOX=$(SAN_BUILD)/qbench-sandbox QBENCH_CPATH='$(SAN_BUILD)/?.so'
 VALGRIND    ?= valgrind --quiet --error-exitcode=97 --leak-check=full \
                --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
                --suppressions=spec/fuzz/valgrind.supp --trace-children=no
@@ -94,16 +113,20 @@ FUZZ_FLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 FUZZ_TARGETS := answer encode
 
 .PHONY: sanitize valgrind fuzz soak
-sanitize: deps all
-	env CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS) -Wl,-rpath,$(dir $(ASAN_RT))" \
+$(SAN_LUA): csrc/fuzz/sanitized_lua.c
+	@mkdir -p $(dir $@)
+	$(CLANG) -O1 -g $(SAN_FLAGS) -std=c11 $(WARN) $(LUA_CFLAGS) -o $@ $< $(LUA_LIBS) -lm
+
+sanitize: deps all $(SAN_LUA)
+	env CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 	  $(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CC=$(CLANG) all
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
-	$(SAN_ENV) $(BUSTED) --cpath='$(SAN_BUILD)/?.so'; rc=$$?; \
+	$(SAN_ENV) lua5.4 /usr/bin/busted --cpath='$(SAN_BUILD)/?.so'; rc=$$?; \
 	if ls $(SAN_REPORTS) | grep -q .; then cat $(SAN_REPORTS)/*; echo "sanitizer reports above" >&2; exit 1; fi; \
 	exit $$rc
 
 valgrind: deps all
-	$(VALGRIND) $(BUSTED)
+	$(VALGRIND) $(BUSTED) --ignore-lua  # no re-exec of busted: the run itself must be under valgrind
 
 # 200,000 GETs on one client and 10,000 clients: too long for every CI run.
 soak: deps all
@@ -125,3 +148,31 @@ fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 	  || { tail -60 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 	  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_BUILD)/fuzz_$$t.log; \
 	done
+
+# ---- Benchmark (issue 6): `make bench` runs bench/run.lua and prints the table
+# that bench/RESULTS.md records. The peers' packages are installed here only,
+# not by `make deps` (so `make test` never needs them).
+BENCH_PACKAGES := lua-socket lua-sec python3-requests
+
+.PHONY: bench
+bench: deps
+	@missing=$$(for p in $(BENCH_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:" $$missing; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing packages for the benchmark; run: sudo apt-get install -y" $$missing >&2; exit 1; \
+	  fi; \
+	fi
+	$(MAKE) --no-print-directory all $(BUILD)/bench/curl_loop
+	sh bench/make_tls.sh $(BUILD)/bench/tls
+	BENCH_BUILD=$(BUILD) $(LUA) bench/run.lua
+
+# The floor of scenario 1: a bare libcurl loop, built with the system compiler.
+$(BUILD)/bench/curl_loop: bench/curl_loop.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -o $@ $< $(CURL_CFLAGS) $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make rock`: installs the rock with Debian's luarocks into a temporary tree
+# (dependencies from Debian packages, --deps-mode none), then uses the
+# installed tree only: require the module, list the sandbox's customers, run
+# the `qbench` command. Nothing from the source tree is on the path.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$src/$build ;; esac
+work=$(mktemp -d)
+sandbox_pid=
+cleanup() {
+  if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+fail() { echo "rock smoke test: $*" >&2; exit 1; }
+
+# The rockspec names every module of lua/qbench/ and every C source of the Makefile's CORE_SRCS.
+core_srcs=$(make -s -C "$src" --no-print-directory -f - print-core-srcs <<'MK'
+include Makefile
+print-core-srcs:
+	@echo $(CORE_SRCS)
+MK
+)
+lua5.4 - "$src" "$core_srcs" <<'LUA' || fail "rockspec/qbench-scm-1.rockspec is out of date"
+local src, core_srcs = arg[1], arg[2]
+local spec = {}
+assert(loadfile(src .. "/rockspec/qbench-scm-1.rockspec", "t", spec))()
+local listed, problems = {}, {}
+for name, file in pairs(spec.build.modules) do
+  if type(file) == "string" then listed[file] = name end
+end
+local p = io.popen("cd '" .. src .. "' && find lua/qbench -name '*.lua' | sort")
+for file in p:lines() do
+  if not listed[file] then problems[#problems + 1] = "not in build.modules: " .. file end
+end
+p:close()
+local want, have = {}, {}
+for f in core_srcs:gmatch("%S+") do want[#want + 1] = f end
+for _, f in ipairs(spec.build.modules["qbench.core"].sources) do have[#have + 1] = f end
+table.sort(want); table.sort(have)
+if table.concat(want, " ") ~= table.concat(have, " ") then
+  problems[#problems + 1] = "qbench.core sources " .. table.concat(have, " ") .. " differ from CORE_SRCS " .. table.concat(want, " ")
+end
+for _, m in ipairs(problems) do io.stderr:write(m, "\n") end
+os.exit(#problems == 0)
+LUA
+
+# luarocks make compiles next to the sources, so it builds a copy.
+mkdir "$work/src"
+cp -r "$src/rockspec" "$src/csrc" "$src/lua" "$src/bin" "$src/examples" "$work/src/"
+multiarch=$(${CC:-gcc} -print-multiarch 2>/dev/null || true)
+incdir=/usr/include${multiarch:+/$multiarch}
+(cd "$work/src" && luarocks --lua-version 5.4 make --tree "$work/tree" --deps-mode none \
+  rockspec/qbench-scm-1.rockspec CURL_INCDIR="$incdir" >"$work/make.log" 2>&1) \
+  || { cat "$work/make.log" >&2; fail "luarocks make failed"; }
+echo "rock smoke test: installed into a temporary tree"
+
+"$build/qbench-sandbox" --port 0 --customers 7 --token smoke-token --die-with-parent --quiet >"$work/sandbox.out" &
+sandbox_pid=$!
+url=
+for _ in $(seq 50); do
+  url=$(sed -n 's/^qbench-sandbox listening on //p' "$work/sandbox.out")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || fail "the sandbox did not start"
+
+cd "$work"   # so that ./?.lua is not the source tree either
+unset LUA_PATH LUA_CPATH LUA_PATH_5_4 LUA_CPATH_5_4 QBENCH_CLIENT_ID QBENCH_CLIENT_SECRET
+eval "$(luarocks --lua-version 5.4 --tree "$work/tree" path)"
+case "$LUA_PATH;$LUA_CPATH" in *"$src"*) fail "the source tree is on the module path" ;; esac
+export QBENCH_URL=$url QBENCH_TOKEN=smoke-token
+
+lua5.4 - "$work/tree" <<'LUA' || fail "the installed module does not work"
+local tree = arg[1]
+local qbench = require "qbench"
+for _, name in ipairs { "qbench", "qbench.cli" } do
+  local file = assert(package.searchpath(name, package.path))
+  assert(file:sub(1, #tree) == tree, name .. " loaded from " .. file)
+end
+local core_file = assert(package.searchpath("qbench.core", package.cpath))
+assert(core_file:sub(1, #tree) == tree, "qbench.core loaded from " .. core_file)
+local qb <close> = qbench.new { url = os.getenv "QBENCH_URL", token = os.getenv "QBENCH_TOKEN" }
+local n = 0
+for _ in qb.customer:list { page_size = 3 } do n = n + 1 end
+assert(n == 7, "listed " .. n .. " customers, expected 7")
+print("rock smoke test: require \"qbench\" from the tree listed " .. n .. " customers")
+LUA
+
+[ "$(command -v qbench)" = "$work/tree/bin/qbench" ] || fail "qbench is not the installed command"
+qbench --help >/dev/null || fail "qbench --help failed"
+lines=$(qbench customers list --format ndjson --page-size 5 | wc -l)
+[ "$lines" = 7 ] || fail "qbench customers list printed $lines lines, expected 7"
+qbench customers get 3 >/dev/null || fail "qbench customers get failed"
+set +e
+qbench customers get 99 2>/dev/null; status=$?
+set -e
+[ "$status" = 1 ] || fail "qbench customers get 99 exited $status, expected 1"
+echo "rock smoke test: the installed qbench command listed $lines customers; ok"
