@@ -11,6 +11,7 @@
 #include "qbench_json.h"
 
 #include <math.h>
+#include <string.h>
 #include <lauxlib.h>
 
 #define EXACT_INTEGER_LIMIT 9007199254740992.0 /* 2^53 */
@@ -42,8 +43,16 @@ static void normalise(lua_State *L, int idx) {
 
 static int decode(lua_State *L) {
   size_t len;
-  luaL_checklstring(L, 1, &len);
+  const char *text = luaL_checklstring(L, 1, &len);
   lua_settop(L, 1);
+  /* cjson stops reading at a NUL byte, so "{}\0anything" would pass as "{}".
+     A raw NUL is never valid JSON (inside strings it must be \u0000). */
+  const char *nul = memchr(text, '\0', len);
+  if (nul != NULL) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "NUL byte in JSON text at character %I", (LUAI_UACINT)(nul - text + 1));
+    return 2;
+  }
   lua_pushvalue(L, lua_upvalueindex(1)); /* the private cjson.decode */
   lua_pushvalue(L, 1);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {

@@ -58,7 +58,7 @@ struct sb_request {
 	int hdr_oom;
 };
 
-enum sb_action { SB_ACT_NONE, SB_ACT_DROP, SB_ACT_TRUNCATE };
+enum sb_action { SB_ACT_NONE, SB_ACT_DROP, SB_ACT_TRUNCATE, SB_ACT_BIG };
 
 /* The app's answer, copied out of Lua so the lock can be released. */
 struct sb_response {
@@ -69,6 +69,7 @@ struct sb_response {
 	char **headers;          /* name, value, ... */
 	size_t nheaders;
 	enum sb_action action;
+	uint64_t big_len;        /* SB_ACT_BIG: bytes of body to stream */
 	long delay_ms;
 };
 
@@ -234,6 +235,10 @@ static int dispatch(lua_State *L)
 			resp->action = SB_ACT_DROP;
 		else if (strcmp(a, "truncate") == 0)
 			resp->action = SB_ACT_TRUNCATE;
+		else if (strncmp(a, "big:", 4) == 0) {
+			resp->action = SB_ACT_BIG;
+			resp->big_len = strtoull(a + 4, NULL, 10);
+		}
 	}
 	resp->delay_ms = (long)lua_tointeger(L, -1);
 	return 0;
@@ -370,12 +375,45 @@ static void truncated_free(void *cls)
 	free(t);
 }
 
+/*
+ * The "big:N" fault: N bytes of a valid JSON array ("[0,0,...,0]", a space
+ * before the "]" when N is even), generated as it is sent, so a 100 MB
+ * answer costs the sandbox no memory.
+ */
+static ssize_t big_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	const uint64_t *len = cls;
+	uint64_t inner = *len >= 2 ? *len - 2 : 0;
+	size_t n = 0;
+	if (pos >= *len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	for (; n < max && pos < *len; n++, pos++) {
+		if (pos == 0)
+			buf[n] = '[';
+		else if (pos == *len - 1)
+			buf[n] = ']';
+		else if (pos - 1 == inner - 1 && inner % 2 == 0)
+			buf[n] = ' ';
+		else
+			buf[n] = (pos - 1) % 2 == 0 ? '0' : ',';
+	}
+	return (ssize_t)n;
+}
+
 static struct MHD_Response *build_response(struct sb_response *resp)
 {
 	struct MHD_Response *r;
 	size_t i;
 
-	if (resp->action == SB_ACT_TRUNCATE) {
+	if (resp->action == SB_ACT_BIG) {
+		uint64_t *len = malloc(sizeof *len);
+		if (len == NULL)
+			return NULL;
+		*len = resp->big_len;
+		r = MHD_create_response_from_callback(*len, 64 * 1024, big_reader, len, free);
+		if (r == NULL)
+			free(len);
+	} else if (resp->action == SB_ACT_TRUNCATE) {
 		struct truncated *t = malloc(sizeof *t);
 		uint64_t promised;
 		if (t == NULL)

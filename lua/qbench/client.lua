@@ -1,5 +1,8 @@
---- A connection to one QBench instance.
+--- A connection to one QBench instance, made by `qbench.new`.
+-- It keeps one connection alive across calls; `tostring(qb)` never shows the token.
 -- @classmod qbench.Client
+-- @field customer the Customers calls of this client (`qbench.customer`)
+-- @field url the instance's URL, without a trailing /
 
 local core = require "qbench.core"
 local args = require "qbench.args"
@@ -87,6 +90,8 @@ local function debug_line(info)
 end
 
 --- Creates a client. See the README for the options.
+-- qbench.new is the public constructor.
+-- @local
 function M.new(opts, version)
   check_options(opts)
   local handle = core.new {
@@ -120,6 +125,7 @@ function M.new(opts, version)
       client_id = opts.client_id, client_secret = opts.client_secret,
     }
   end
+  self._tracer = function(...) return self:_trace(...) end
   self.customer = Customer.new(self)
   return self
 end
@@ -127,6 +133,7 @@ end
 local function check_open(self)
   if not self._handle then args.fail("attempt to use a closed qbench client") end
 end
+methods._check_open = check_open
 
 local function percent_encode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
@@ -166,6 +173,7 @@ end
 
 --- Builds the request, sends it and interprets the answer.
 -- Returns decoded, status, headers; or nil, err.
+-- @local
 function methods:_send(method, path, query, body, fname, body_argn)
   check_open(self)
   local full_path = path:sub(1, 1) == "/" and path or API_ROOT .. path
@@ -231,38 +239,64 @@ function methods:_trace(method, path, status, elapsed, attempt, error_kind)
   if self._on_request then self._on_request(info) end
 end
 
+--- Prepares one attempt of `req`: a valid token, and room under the rate limit.
+-- Returns true, or nil, err when no token can be had.
+-- @local
+function methods:_begin(req)
+  req.attempt = (req.attempt or 0) + 1
+  local ok, err = self._auth.ensure(self._tracer)
+  if not ok then
+    err.attempts = req.attempt
+    return nil, err
+  end
+  if self._pacer then req.pace_slot = self._pacer:wait() end
+  req.started = self._clock()
+  return true
+end
+
+--- Judges the answer to one attempt of `req` (what the C core's request returned).
+-- Returns "done", decoded, status, headers | "failed", err | "again", seconds to wait first.
+-- @local
+function methods:_finish(req, status, resp_headers, text, code, sent)
+  local decoded, status_or_err, final_headers = interpret(req.method, req.path, req.url, status, resp_headers, text, code)
+  local err = decoded == nil and status_or_err or nil
+  if req.pace_slot then self._pacer:done(req.pace_slot) end
+  self:_trace(req.method, req.path, status, self._clock() - req.started, req.attempt, err and err.kind)
+  if decoded ~= nil then return "done", decoded, status_or_err, final_headers end
+  err.attempts = req.attempt
+  if self._auth.refreshable and not req.reauthenticated and token_rejected(err) then
+    req.reauthenticated = true -- a new token, and the request once more
+    self._auth.invalidate()
+    return "again", 0
+  end
+  local wait = retry.wait_before_retry(self._retry, req.method, err, sent, req.attempt)
+  if not wait then return "failed", err end
+  return "again", wait
+end
+
 --- Sends one request with pacing, authentication and retries.
+-- @local
 function methods:_perform(method, path, url, headers, payload)
-  local trace = function(...) return self:_trace(...) end
-  local attempt, reauthenticated = 0, false
+  local req = { method = method, path = path, url = url, headers = headers, payload = payload }
   while true do
-    attempt = attempt + 1
-    local ok, err = self._auth.ensure(trace)
-    if not ok then
-      err.attempts = attempt
-      return nil, err
-    end
-    if self._pacer then self._pacer:wait() end
-    local started = self._clock()
-    local status, resp_headers, text, code, sent = self._handle:request(method, url, headers, payload)
-    local decoded, status_or_err, final_headers = interpret(method, path, url, status, resp_headers, text, code)
-    err = decoded == nil and status_or_err or nil
-    self:_trace(method, path, status, self._clock() - started, attempt, err and err.kind)
-    if decoded ~= nil then return decoded, status_or_err, final_headers end
-    err.attempts = attempt
-    if self._auth.refreshable and not reauthenticated and token_rejected(err) then
-      reauthenticated = true -- a new token, and the request once more
-      self._auth.invalidate()
-    else
-      local wait = retry.wait_before_retry(self._retry, method, err, sent, attempt)
-      if not wait then return nil, err end
-      self._sleep(wait)
-    end
+    local ok, err = self:_begin(req)
+    if not ok then return nil, err end
+    local outcome, a, b, c = self:_finish(req, self._handle:request(method, url, headers, payload))
+    if outcome == "done" then return a, b, c end
+    if outcome == "failed" then return nil, a end
+    if a > 0 then self._sleep(a) end
   end
 end
 
 --- Any endpoint: `path` is under /qbench/api/v1/ unless it starts with "/".
 -- opts: {query = {...}, body = table|string}. Returns decoded, status, headers or nil, err.
+-- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", ...
+-- @tparam string path e.g. "sample/12", or "/qbench/api/v2/customers" from the instance root
+-- @tparam[opt] table opts `query` (values percent-encoded, keys sorted, an array repeats its key)
+-- and `body` (a table is sent as JSON, a string as is)
+-- @return the decoded answer (`qbench.null` for an empty one), the status and the headers;
+-- or nil and an error object (`qbench.error`)
+-- @usage local body, status = qb:request("GET", "sample/12", {query = {include = "tests"}})
 function methods:request(method, path, opts)
   if type(method) ~= "string" or not method:match("^%a+$") then
     args.error(1, "request", "method must be an HTTP method name, got " .. args.describe(method))
@@ -283,6 +317,7 @@ function methods:request(method, path, opts)
 end
 
 --- Closes the connection; later calls raise. Closing twice is fine.
+-- A `local qb <close> = qbench.new{...}` scope, or the garbage collector, closes it too.
 function methods:close()
   if self._handle then
     self._handle:close()

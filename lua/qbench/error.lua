@@ -1,5 +1,17 @@
 --- Structured errors returned as the second value of a failed call.
+-- `tostring(err)` is one readable line, e.g.
+-- `qbench: GET /qbench/api/v1/customer/9 HTTP 404 (http): customer 9 not found`;
+-- it never holds a token or a secret.
 -- @module qbench.error
+-- @field kind "http", "auth" (401, 403), "rate_limit" (429), "network", "timeout", "tls" or "decode"
+-- @field status the HTTP status, or nil when there was no answer
+-- @field message the server's message, an HTML page's title, or libcurl's reason
+-- @field method the HTTP method asked
+-- @field path the path asked, with its query
+-- @field url the whole URL asked
+-- @field body the decoded error body, or the raw text when it is not JSON
+-- @field headers the answer's headers, lower-case names
+-- @field attempts how many tries were made
 
 local M = {}
 
@@ -17,7 +29,9 @@ end
 
 M.mt = mt
 
---- Is `v` an error made by this module?
+--- Is `v` an error made by this module? (`qbench.is_error`)
+-- @param v any value
+-- @treturn boolean
 function M.is(v)
   return getmetatable(v) == mt
 end

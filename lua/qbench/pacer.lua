@@ -1,6 +1,8 @@
---- Client-side pacing: at most `requests` starts in any window of `per` seconds.
--- A sliding window on our side keeps every fixed window on the server's side
--- under the limit too, so a long export never meets a 429. It only waits.
+--- Client-side pacing: at most `requests` requests in any window of `per` seconds.
+-- A request counts from the moment its answer arrived (or from its start
+-- while it is still under way): the server saw it at some point before that,
+-- so a window that is clear on our side is clear on the server's too, whatever
+-- fixed windows it keeps. Pacing only waits; it never fails a call.
 -- @module qbench.pacer
 
 local M = {}
@@ -9,14 +11,14 @@ local mt = { __name = "qbench.Pacer", __index = methods }
 
 function M.new(requests, per, clock, sleep)
   return setmetatable({ requests = requests, per = per, clock = clock, sleep = sleep,
-                        starts = {}, head = 1, count = 0 }, mt)
+                        slots = {}, head = 1, count = 0 }, mt)
 end
 
---- Waits until one more request fits in the window, then records its start.
+--- Waits until one more request fits in the window; returns its slot for done().
 function methods:wait()
   local now = self.clock()
   if self.count == self.requests then
-    local ready = self.starts[self.head] + self.per
+    local ready = self.slots[self.head].time + self.per
     if ready > now then
       self.sleep(ready - now)
       now = self.clock()
@@ -24,9 +26,15 @@ function methods:wait()
     self.head = self.head % self.requests + 1
     self.count = self.count - 1
   end
-  local slot = (self.head + self.count - 1) % self.requests + 1
-  self.starts[slot] = now
+  local slot = { time = now }
+  self.slots[(self.head + self.count - 1) % self.requests + 1] = slot
   self.count = self.count + 1
+  return slot
+end
+
+--- Records that the request of `slot` has had its answer.
+function methods:done(slot)
+  slot.time = self.clock()
 end
 
 return M

@@ -19,7 +19,7 @@
 --
 -- Control endpoints (no token, never logged, never faulted or limited):
 --   GET    /_sandbox/requests  -> [{method, path, query, headers, body, remote_port}]
---   POST   /_sandbox/reset     optional {"customers": N, "seed": S}
+--   POST   /_sandbox/reset     optional {"customers": N, "seed": S, "total_pages": "number"|"null"|"missing"}
 --   POST   /_sandbox/faults    {"match": "METHOD /path*", "sequence": [...]}
 --   DELETE /_sandbox/faults
 local native = require "sandbox.native"
@@ -41,6 +41,9 @@ local log, log_first, log_last = {}, 1, 0
 local faults = {}    -- { {method=, pattern=, with_query=, seq=, pos=} ... }
 local window_start, window_count = -math.huge, 0
 local static_auth    -- "Bearer <token>", the common case compared in one go
+-- How list answers give total_pages: "number" (the documented way), or
+-- "null" / "missing" as some QBench resources do, for clients' fallbacks.
+local total_pages_mode = "number"
 
 -- ---------------------------------------------------------------- helpers
 
@@ -114,6 +117,18 @@ local REASONS = {
   [504] = "Gateway Timeout",
 }
 
+-- Hostile 200 answers for the client's hardening specs ("json:NAME"); "big:N"
+-- (N bytes of a JSON array, streamed by the host) and "deep:N" (arrays
+-- nested N deep) are sized in the fault itself.
+local HOSTILE = {
+  ["json:bad-utf8"] = '{"id": 1, "customer_name": "\xff\xfe bad \xc0\xaf utf-8 \xed\xa0\x80"}',
+  ["json:nul"] = '{"id": 1, "customer_name": "a\\u0000b", "comments": "c\0d"}',
+  ["json:huge-numbers"] = '{"id": 1, "big": 123456789012345678901234567890, "huge": 1e400, '
+    .. '"tiny": 1e-400, "past53": 9007199254740993, "minint": -9223372036854775808, "negzero": -0}',
+  ["json:duplicate-keys"] = '{"id": 1, "id": 2, "customer_name": "first", "customer_name": "second"}',
+}
+local HOSTILE_NAMES = "bad-utf8, nul, huge-numbers, duplicate-keys"
+
 -- Validates one sequence entry; returns nil or an error text.
 local function check_fault(entry)
   if type(entry) ~= "string" then return "sequence entries must be strings" end
@@ -122,9 +137,17 @@ local function check_fault(entry)
   if entry:match("^stall:%d+$") then return nil end
   if entry:match("^429:%d+$") then return nil end
   if entry == "400:invalid_grant" or entry == "400:header_format" then return nil end
+  if HOSTILE[entry] then return nil end
+  local n = tonumber(entry:match("^big:(%d+)$") or entry:match("^deep:(%d+)$"))
+  if n then
+    if entry:sub(1, 4) == "big:" and n <= 1 << 40 then return nil end
+    if entry:sub(1, 5) == "deep:" and n <= 10000000 then return nil end
+    return "fault '" .. entry .. "' is too large (big: up to 2^40 bytes, deep: up to 10000000 levels)"
+  end
   local code = tonumber(entry:match("^(%d%d%d)$"))
   if code and code >= 200 and code <= 599 then return nil end
-  return "unknown fault '" .. entry .. "' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS, 400:invalid_grant, 400:header_format)"
+  return "unknown fault '" .. entry .. "' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS, 400:invalid_grant, 400:header_format, big:BYTES, deep:LEVELS, json:"
+    .. HOSTILE_NAMES .. ")"
 end
 
 local function next_fault(method, path, query)
@@ -254,8 +277,11 @@ function handlers.list_customers(query)
   local total = store:count()
   local parts = {}
   for i, id in ipairs(store:page(page_num, page_size)) do parts[i] = store:encoded(id) end
-  return 200, string.format('{"total_count":%d,"total_pages":%d,"data":[%s]}',
-    total, (total + page_size - 1) // page_size, table.concat(parts, ","))
+  local pages = total_pages_mode == "number" and tostring((total + page_size - 1) // page_size) or "null"
+  if total_pages_mode == "missing" then
+    return 200, string.format('{"total_count":%d,"data":[%s]}', total, table.concat(parts, ","))
+  end
+  return 200, string.format('{"total_count":%d,"total_pages":%s,"data":[%s]}', total, pages, table.concat(parts, ","))
 end
 
 function handlers.create_customer(body)
@@ -567,6 +593,7 @@ end
 local function reset(opts)
   opts = opts or {}
   store = Store.new(opts.customers or cfg.customers, opts.seed or cfg.seed)
+  total_pages_mode = opts.total_pages or "number"
   log, log_first, log_last = {}, 1, 0
   faults = {}
   window_start, window_count = -math.huge, 0
@@ -588,6 +615,10 @@ local function control(method, path, headers, body)
         return message(400, "customers must be an integer from 0 to 1000000")
       end
       if v.seed ~= nil and not is_int(v.seed) then return message(400, "seed must be an integer") end
+      local tp = v.total_pages
+      if tp ~= nil and tp ~= "number" and tp ~= "null" and tp ~= "missing" then
+        return message(400, "total_pages must be \"number\", \"null\" or \"missing\"")
+      end
       opts = v
     end
     reset(opts)
@@ -624,6 +655,9 @@ end
 
 local function fault_answer(f)
   if f == "garbage" then return 200, GARBAGE, JSON end
+  if HOSTILE[f] then return 200, HOSTILE[f], JSON end
+  local levels = math.tointeger(tonumber(f:match("^deep:(%d+)$")))
+  if levels then return 200, string.rep("[", levels) .. string.rep("]", levels), JSON end
   if f == "html" then return 502, HTML_502, "text/html" end
   local secs = f:match("^429:(%d+)$")
   if secs then
@@ -658,6 +692,7 @@ local function handle(method, path, query, headers, body, inflight, remote_port)
     local f = next_fault(method, path, query)
     if f and f ~= "ok" then
       if f == "drop" then return 0, "", nil, nil, "drop", delay end
+      if f:sub(1, 4) == "big:" then return 200, "", JSON, nil, f, delay end
       -- Proves that a bug in the app becomes a 500, not a dead sandbox.
       if f == "lua-error" then error("sandbox fault: lua-error") end
       if f == "truncate" then
