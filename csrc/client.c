@@ -51,6 +51,7 @@ typedef struct {
   qb_sink sink;
   qb_transfer *active;           /* transfers in the multi handle */
   qb_transfer *idle;             /* finished ones, kept for their easy handles */
+  int raw_headers;               /* answer headers as the raw block, parsed by whoever needs them */
 } qb_client;
 
 static qb_client *qb_check_client(lua_State *L, int idx) {
@@ -203,6 +204,9 @@ static int qb_client_new(lua_State *L) {
 
   lua_Number timeout = opt_seconds(L, 1, "timeout", 60);
   lua_Number connect_timeout = opt_seconds(L, 1, "connect_timeout", 10);
+  lua_getfield(L, 1, "raw_headers");
+  c->raw_headers = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   const char *user_agent = opt_string(L, 1, "user_agent");
   c->sink.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
   if (lua_getfield(L, 1, "max_response_bytes") != LUA_TNIL) {
@@ -287,6 +291,14 @@ void qb_client_push_headers(lua_State *L, const char *data, size_t len) {
     }
     p = next;
   }
+}
+
+/* parse_headers(raw) -> { ["lower-case-name"] = "value", ... }: for clients made with raw_headers. */
+static int qb_parse_headers(lua_State *L) {
+  size_t len;
+  const char *raw = luaL_checklstring(L, 1, &len);
+  qb_client_push_headers(L, raw, len);
+  return 1;
 }
 
 static const char *error_kind(CURLcode rc) {
@@ -423,7 +435,7 @@ static void take_outcome(outcome *o, CURL *h, CURLcode rc, const qb_sink *k) {
 }
 
 /* Pushes status, headers, body | nil, kind, message, curl_code, sent. */
-static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, const qb_strbuf *head) {
+static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, const qb_strbuf *head, int raw_headers) {
   if (o->rc != CURLE_OK) {
     luaL_pushfail(L);
     if (o->too_large) {
@@ -439,7 +451,8 @@ static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, c
     return 5;
   }
   lua_pushinteger(L, o->status);
-  qb_client_push_headers(L, head->data, head->len);
+  if (raw_headers) lua_pushlstring(L, head->data ? head->data : "", head->len);
+  else qb_client_push_headers(L, head->data, head->len);
   lua_pushlstring(L, body->data ? body->data : "", body->len);
   return 3;
 }
@@ -476,11 +489,12 @@ static int qb_client_request(lua_State *L) {
 
   outcome o;
   take_outcome(&o, h, rc, &c->sink);
+  int raw_headers = c->raw_headers;
   swap_buffers(&c->sink.body, answer_body);
   swap_buffers(&c->sink.head, answer_head);
   c = NULL; /* may be closed by a finalizer from here on */
 
-  int n = push_outcome(L, &o, answer_body, answer_head);
+  int n = push_outcome(L, &o, answer_body, answer_head, raw_headers);
   /* Hand the memory back for the next request unless it is large or the client went away. */
   qb_client *back = lua_touserdata(L, 1);
   if (back->curl != NULL) {
@@ -604,6 +618,7 @@ static int qb_client_wait_any(lua_State *L) {
 
   outcome o;
   take_outcome(&o, t->easy, rc, &t->sink);
+  int raw_headers = c->raw_headers;
   lua_Integer tag = t->tag;
   swap_buffers(&t->sink.body, answer_body);
   swap_buffers(&t->sink.head, answer_head);
@@ -611,7 +626,7 @@ static int qb_client_wait_any(lua_State *L) {
   c = NULL; /* may be closed by a finalizer from here on */
 
   lua_pushinteger(L, tag);
-  return 1 + push_outcome(L, &o, answer_body, answer_head);
+  return 1 + push_outcome(L, &o, answer_body, answer_head, raw_headers);
 }
 
 /* cancel(tag): stops that transfer if it is still under way. */
@@ -654,4 +669,8 @@ void qb_client_open(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   lua_pushcfunction(L, qb_client_new);
+}
+
+void qb_client_open_parser(lua_State *L) {
+  lua_pushcfunction(L, qb_parse_headers);
 }

@@ -9,6 +9,9 @@
 /* Registers the qbench.Client metatable and pushes the constructor new(opts). */
 void qb_client_open(lua_State *L);
 
+/* Pushes parse_headers(raw), for the raw header blocks of a client made with raw_headers = true. */
+void qb_client_open_parser(lua_State *L);
+
 /* Pushes { ["lower-case-name"] = "value", ... } for a raw header block as
    libcurl hands it over (status line, "Name: value" lines, CRLFs); repeated
    names are joined with ", ". Never reads past data + len. */

@@ -21,6 +21,8 @@ int luaopen_qbench_core(lua_State *L) {
   qb_json_open(L);
   qb_client_open(L);
   lua_setfield(L, -2, "new");
+  qb_client_open_parser(L);
+  lua_setfield(L, -2, "parse_headers");
   lua_pushcfunction(L, qb_time);
   lua_setfield(L, -2, "time");
   lua_pushcfunction(L, qb_sleep);

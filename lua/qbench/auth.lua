@@ -76,7 +76,7 @@ function M.jwt_bearer(opts)
       err = qerror.new(fields)
     else
       local decoded = core.decode(text)
-      fields.status, fields.headers = status, headers
+      fields.status, fields.headers = status, core.parse_headers(headers) -- the client's handle gives them raw
       fields.body = decoded ~= nil and decoded ~= core.null and decoded or text
       if status >= 200 and status < 300 and type(decoded) == "table"
           and type(decoded.access_token) == "string" and decoded.access_token ~= "" then

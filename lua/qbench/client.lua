@@ -12,7 +12,11 @@ local auth = require "qbench.auth"
 local retry = require "qbench.retry"
 local Pacer = require "qbench.pacer"
 
-local encode, decode, null = core.encode, core.decode, core.null
+local encode, decode, null, parse_headers = core.encode, core.decode, core.null, core.parse_headers
+
+-- Request header lists, shared by every call (the C core only reads them).
+local ACCEPT_JSON = { "Accept: application/json" }
+local ACCEPT_AND_SEND_JSON = { "Accept: application/json", "Content-Type: application/json" }
 
 local M = {}
 local methods = {}
@@ -95,6 +99,7 @@ end
 function M.new(opts, version)
   check_options(opts)
   local handle = core.new {
+    raw_headers = true,
     timeout = opts.timeout or 60,
     connect_timeout = opts.connect_timeout or 10,
     user_agent = opts.user_agent or default_user_agent(version),
@@ -114,6 +119,7 @@ function M.new(opts, version)
     _on_request = opts.on_request,
     _debug = os.getenv("QBENCH_DEBUG") == "1",
   }, mt)
+  self._tracing = self._on_request ~= nil or self._debug
   if opts.rate_limit then
     self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, sleep)
   end
@@ -178,7 +184,6 @@ function methods:_send(method, path, query, body, fname, body_argn)
   check_open(self)
   local full_path = path:sub(1, 1) == "/" and path or API_ROOT .. path
   if query and next(query) ~= nil then full_path = full_path .. "?" .. encode_query(query) end
-  local headers = { "Accept: application/json" }
   local payload
   if type(body) == "table" then
     local ok, text = pcall(encode, body)
@@ -187,12 +192,12 @@ function methods:_send(method, path, query, body, fname, body_argn)
   elseif body ~= nil then
     payload = body
   end
-  if payload then headers[#headers + 1] = "Content-Type: application/json" end
-
-  return self:_perform(method, full_path, self.url .. full_path, headers, payload)
+  return self:_perform(method, full_path, self.url .. full_path, payload and ACCEPT_AND_SEND_JSON or ACCEPT_JSON, payload)
 end
 
--- What one answer means: decoded, status, headers on success, or nil, err.
+-- What one answer means: decoded, status, raw headers on success, or nil, err.
+-- Headers come as libcurl's raw block and are parsed only where they are used:
+-- most calls never look at them.
 local function interpret(method, path, url, status, headers, text, code)
   if not status then
     return nil, qerror.new { kind = headers, message = text, curl_code = code, method = method, path = path, url = url }
@@ -208,7 +213,7 @@ local function interpret(method, path, url, status, headers, text, code)
       return nil, qerror.new {
         kind = "decode", status = status, method = method, path = path, url = url,
         message = string.format("invalid JSON in answer (%s): %s", why, qerror.shorten(text, 80)),
-        body = text, headers = headers,
+        body = text, headers = parse_headers(headers),
       }
     end
     return decoded, status, headers
@@ -216,7 +221,7 @@ local function interpret(method, path, url, status, headers, text, code)
   local body = decoded ~= nil and decoded ~= null and decoded or text
   return nil, qerror.new {
     kind = qerror.kind_of_status(status), status = status, method = method, path = path, url = url,
-    message = qerror.message_of(body, status), body = body, headers = headers,
+    message = qerror.message_of(body, status), body = body, headers = parse_headers(headers),
   }
 end
 
@@ -233,7 +238,7 @@ local function token_rejected(err)
 end
 
 function methods:_trace(method, path, status, elapsed, attempt, error_kind)
-  if not (self._on_request or self._debug) then return end
+  if not self._tracing then return end
   local info = { method = method, path = path, status = status, elapsed = elapsed, attempt = attempt, error_kind = error_kind }
   if self._debug then debug_line(info) end
   if self._on_request then self._on_request(info) end
@@ -250,7 +255,7 @@ function methods:_begin(req)
     return nil, err
   end
   if self._pacer then req.pace_slot = self._pacer:wait() end
-  req.started = self._clock()
+  if self._tracing then req.started = self._clock() end
   return true
 end
 
@@ -261,7 +266,9 @@ function methods:_finish(req, status, resp_headers, text, code, sent)
   local decoded, status_or_err, final_headers = interpret(req.method, req.path, req.url, status, resp_headers, text, code)
   local err = decoded == nil and status_or_err or nil
   if req.pace_slot then self._pacer:done(req.pace_slot) end
-  self:_trace(req.method, req.path, status, self._clock() - req.started, req.attempt, err and err.kind)
+  if self._tracing then
+    self:_trace(req.method, req.path, status, self._clock() - req.started, req.attempt, err and err.kind)
+  end
   if decoded ~= nil then return "done", decoded, status_or_err, final_headers end
   err.attempts = req.attempt
   if self._auth.refreshable and not req.reauthenticated and token_rejected(err) then
@@ -313,7 +320,9 @@ function methods:request(method, path, opts)
   if b ~= nil and type(b) ~= "table" and type(b) ~= "string" then
     args.error(3, "request", "body must be a table or a string, got " .. args.describe(b))
   end
-  return self:_send(method:upper(), path, opts.query, b, "request", 3)
+  local decoded, status, headers = self:_send(method:upper(), path, opts.query, b, "request", 3)
+  if decoded == nil then return nil, status end
+  return decoded, status, parse_headers(headers)
 end
 
 --- Closes the connection; later calls raise. Closing twice is fine.
