@@ -72,7 +72,7 @@ CPPCHECK ?= cppcheck
 .PHONY: lint doc rock
 # luacheck reads .luacheckrc; cppcheck fails on warnings, not on style.
 lint: deps
-	$(LUACHECK) --no-color --quiet lua spec examples bin/qbench
+	$(LUACHECK) --no-color --quiet lua csrc/sandbox/lua spec examples bin/qbench
 	$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Icsrc csrc
 

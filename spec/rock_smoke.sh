@@ -56,6 +56,9 @@ incdir=/usr/include${multiarch:+/$multiarch}
   rockspec/qbench-scm-1.rockspec CURL_INCDIR="$incdir" >"$work/make.log" 2>&1) \
   || { cat "$work/make.log" >&2; fail "luarocks make failed"; }
 echo "rock smoke test: installed into a temporary tree"
+# Only qbench's own modules: nothing of the sandbox or the tests leaks into the tree.
+strays=$(cd "$work/tree/share/lua/5.4" && ls | grep -v '^qbench$' || true)
+[ -z "$strays" ] || fail "the rock installs modules that are not qbench's: $strays"
 
 "$build/qbench-sandbox" --port 0 --customers 7 --token smoke-token --die-with-parent --quiet >"$work/sandbox.out" &
 sandbox_pid=$!

@@ -12,62 +12,10 @@
 
 #include <lauxlib.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "crypto.h"
 #include "sandbox/sandbox.h"
-
-/* hmac_sha256(key, data) -> 32 raw bytes */
-static int l_hmac_sha256(lua_State *L)
-{
-	size_t klen, dlen;
-	const char *key = luaL_checklstring(L, 1, &klen);
-	const char *data = luaL_checklstring(L, 2, &dlen);
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-
-	if (klen > (size_t)0x7fffffff)
-		return luaL_error(L, "hmac key too long");
-	if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, dlen,
-	         mac, &maclen) == NULL)
-		return luaL_error(L, "HMAC-SHA256 failed");
-	lua_pushlstring(L, (const char *)mac, maclen);
-	return 1;
-}
-
-static const char b64url_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* b64url_encode(bytes) -> text without padding, as JWT requires */
-static int l_b64url_encode(lua_State *L)
-{
-	size_t len, i;
-	const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
-	luaL_Buffer b;
-	char *out = luaL_buffinitsize(L, &b, (len / 3 + 1) * 4);
-	size_t o = 0;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		unsigned long v = ((unsigned long)s[i] << 16) | ((unsigned long)s[i + 1] << 8) | s[i + 2];
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-		out[o++] = b64url_alphabet[(v >> 6) & 63];
-		out[o++] = b64url_alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		unsigned long v = (unsigned long)s[i] << 16;
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-	} else if (len - i == 2) {
-		unsigned long v = ((unsigned long)s[i] << 16) | ((unsigned long)s[i + 1] << 8);
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-		out[o++] = b64url_alphabet[(v >> 6) & 63];
-	}
-	luaL_pushresultsize(&b, o);
-	return 1;
-}
 
 static int b64url_value(unsigned char c)
 {
@@ -168,8 +116,8 @@ static int l_uuid4(lua_State *L)
 int sb_native_open(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
-		{"hmac_sha256", l_hmac_sha256},
-		{"b64url_encode", l_b64url_encode},
+		{"hmac_sha256", qb_hmac_sha256}, /* shared with qbench.core (csrc/crypto.c) */
+		{"b64url_encode", qb_b64url_encode},
 		{"b64url_decode", l_b64url_decode},
 		{"equal", l_equal},
 		{"now", l_now},

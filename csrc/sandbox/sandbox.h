@@ -3,7 +3,7 @@
  *
  * The C side is only a host: HTTP (libmicrohttpd), TLS, sleeping, dropping
  * connections and crypto primitives. Every API decision is made by the Lua
- * app (lua/sandbox/ (one module per file)), embedded into the binary at build time.
+ * app (csrc/sandbox/lua/ (one module per file)), embedded into the binary at build time.
  */
 #ifndef QBENCH_SANDBOX_H
 #define QBENCH_SANDBOX_H
@@ -34,7 +34,7 @@ struct sb_config {
 /* native.c: the "sandbox.native" module (HMAC, base64url, clocks, random). */
 int sb_native_open(lua_State *L);
 
-/* Generated from lua/sandbox/ (one module per file) by csrc/sandbox/embed.lua. */
+/* Generated from csrc/sandbox/lua/ (one module per file) by csrc/sandbox/embed.lua. */
 void sb_embed_register(lua_State *L);
 
 /* host.c: the HTTP server around one Lua state. */

@@ -4,13 +4,13 @@
 SANDBOX := $(BUILD)/qbench-sandbox
 
 SANDBOX_SRCS := $(wildcard csrc/sandbox/*.c)
-SANDBOX_LUA := $(sort $(wildcard lua/sandbox/*.lua))
+SANDBOX_LUA := $(sort $(wildcard csrc/sandbox/lua/*.lua))
 SANDBOX_EMBED_C := $(BUILD)/sandbox/embedded_lua.c
 SANDBOX_OBJS := $(patsubst csrc/sandbox/%.c,$(BUILD)/sandbox/%.o,$(SANDBOX_SRCS)) \
                 $(BUILD)/sandbox/embedded_lua.o
-# Own copies of the JSON objects: the Lua module may build its with -fPIC
+# Own copies of the objects shared with the C core (JSON, crypto): the Lua module may build its with -fPIC
 # or other flags, and the two must not fight over one object file.
-SANDBOX_JSON_OBJS := $(patsubst csrc/%.c,$(BUILD)/sandbox/json/%.o,$(JSON_SRCS))
+SANDBOX_SHARED_OBJS := $(patsubst csrc/%.c,$(BUILD)/sandbox/shared/%.o,$(JSON_SRCS) csrc/crypto.c)
 
 SANDBOX_PKGS := libmicrohttpd libcrypto
 SANDBOX_CFLAGS := $(shell pkg-config --cflags $(SANDBOX_PKGS))
@@ -26,7 +26,7 @@ $(BUILD)/sandbox/embedded_lua.o: $(SANDBOX_EMBED_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(SANDBOX_JSON_OBJS): $(BUILD)/sandbox/json/%.o: csrc/%.c
+$(SANDBOX_SHARED_OBJS): $(BUILD)/sandbox/shared/%.o: csrc/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -34,7 +34,7 @@ $(SANDBOX_EMBED_C): csrc/sandbox/embed.lua $(SANDBOX_LUA)
 	@mkdir -p $(dir $@)
 	$(SANDBOX_LUA_RUN) csrc/sandbox/embed.lua $@ $(SANDBOX_LUA)
 
-$(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_JSON_OBJS)
+$(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_SHARED_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(SANDBOX_LIBS)
 
--include $(wildcard $(BUILD)/sandbox/*.d $(BUILD)/sandbox/json/*.d)
+-include $(wildcard $(BUILD)/sandbox/*.d $(BUILD)/sandbox/shared/*.d)
