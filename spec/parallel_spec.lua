@@ -160,6 +160,27 @@ describe("parallel pages", function()
   end)
 end)
 
+describe("max_concurrency across nested loops", function()
+  it("keeps all of a client's parallel transfers under max_concurrency", function()
+    -- The sandbox answers 429 past 4 requests in flight; the client may run 3 in parallel
+    -- (plus the one plain call that starts the inner walk), and retries nothing.
+    local sb = helper.start { "--concurrency-limit", "4", "--latency-ms", "30", "--customers", "60",
+      "--die-with-parent", "--quiet" }
+    local qb <close> = qbench.new { url = sb.url, token = "sandbox-token", retries = 0, max_concurrency = 3 }
+    local seen = 0
+    for page in qb.customer:pages { page_size = 10, concurrency = 3 } do
+      local ids = {}
+      for i, c in ipairs(page.data) do ids[i] = c.id end
+      for _, c in ipairs(qb.customer:get_many(ids, { concurrency = 3 })) do
+        assert.is_false(qbench.is_error(c), tostring(c))
+        seen = seen + 1
+      end
+    end
+    sb.stop()
+    assert.equal(60, seen)
+  end)
+end)
+
 describe("get_many", function()
   local sb, qb
   setup(function()

@@ -13,6 +13,7 @@ local mt = { __name = "qbench.Batch", __index = methods }
 function M.new(client)
   client._batch_owners = client._batch_owners or {}
   client._batch_tags = client._batch_tags or 0
+  client._batch_inflight = client._batch_inflight or 0
   return setmetatable({ client = client, inflight = {}, count = 0, results = {}, first = 1, last = 0 }, mt)
 end
 
@@ -21,16 +22,22 @@ local function push_result(self, key, outcome, a, b, c)
   self.results[self.last] = { key, outcome, a, b, c }
 end
 
+local dispatch_one
+
 --- Starts `req` ({method =, path =, url =, headers =, payload =}) under `key`.
+-- Waits first while the client has max_concurrency transfers under way, so
+-- that several batches on one client (nested loops) stay under the cap too.
 function methods:submit(key, req)
   local client = self.client
   client:_check_open()
+  while client._batch_inflight >= client.max_concurrency do dispatch_one(client) end
   local ok, err = client:_begin(req)
   if not ok then return push_result(self, key, "failed", err) end
   client._batch_tags = client._batch_tags + 1
   local tag = client._batch_tags
   client._handle:start(tag, req.method, req.url, req.headers, req.payload)
   client._batch_owners[tag] = self
+  client._batch_inflight = client._batch_inflight + 1
   self.inflight[tag] = { key = key, req = req }
   self.count = self.count + 1
 end
@@ -49,10 +56,12 @@ function methods:_complete(tag, ...)
 end
 
 -- Waits for any transfer of the client to finish and hands it to its batch.
-local function dispatch_one(client)
+function dispatch_one(client)
   local function route(tag, ...)
+    if tag == nil then return end
     local owner = client._batch_owners[tag]
     client._batch_owners[tag] = nil
+    client._batch_inflight = client._batch_inflight - 1
     if owner then owner:_complete(tag, ...) end
   end
   route(client._handle:wait_any())
@@ -78,6 +87,7 @@ function methods:close()
   for tag in pairs(self.inflight) do
     if client._handle then client._handle:cancel(tag) end
     client._batch_owners[tag] = nil
+    client._batch_inflight = client._batch_inflight - 1
   end
   self.inflight, self.count, self.results, self.first, self.last = {}, 0, {}, 1, 0
 end
