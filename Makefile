@@ -43,9 +43,10 @@ include csrc/sandbox/sandbox.mk
 .PHONY: sandbox
 sandbox: $(SANDBOX)
 
-# Installs what is missing, quietly; as non-root it prints the command instead.
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# $(call install-missing,PACKAGES): installs the Debian packages not yet installed,
+# quietly; as non-root it prints the command to run instead and fails.
+define install-missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -57,6 +58,10 @@ deps:
 	    echo "missing packages; run: sudo apt-get install -y" $$missing >&2; exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install-missing,$(DEB_PACKAGES))
 
 test: deps
 	$(MAKE) all
@@ -160,18 +165,7 @@ BENCH_PACKAGES := lua-socket lua-sec python3-requests
 
 .PHONY: bench
 bench: deps
-	@missing=$$(for p in $(BENCH_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	  done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:" $$missing; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	  else \
-	    echo "missing packages for the benchmark; run: sudo apt-get install -y" $$missing >&2; exit 1; \
-	  fi; \
-	fi
+	$(call install-missing,$(BENCH_PACKAGES))
 	$(MAKE) --no-print-directory all $(BUILD)/bench/curl_loop
 	sh bench/make_tls.sh $(BUILD)/bench/tls
 	BENCH_BUILD=$(BUILD) $(LUA) bench/run.lua
