@@ -186,7 +186,12 @@ describe("lifecycle", function()
     churn(SOAK and 10000 or 500)
     collectgarbage()
     collectgarbage()
-    assert.equal(before, open_fds())
+    local after = open_fds()
+    if SOAK then
+      local function count(list) return select(2, list:gsub("\n", "")) end
+      io.stderr:write(string.format("\nsoak: %d open descriptors before, %d after\n", count(before), count(after)))
+    end
+    assert.equal(before, after)
   end)
 
   if SOAK then
@@ -199,6 +204,7 @@ describe("lifecycle", function()
       run(180000)
       collectgarbage()
       local after = rss_kb()
+      io.stderr:write(string.format("\nsoak: RSS %d kB after 20,000 GETs, %d kB after 200,000\n", warm, after))
       assert.is_true(after <= warm * 1.10, string.format("RSS %d kB after warm-up, %d kB at the end", warm, after))
     end)
   end
