@@ -110,11 +110,11 @@ describe("pagination", function()
 
   it("list and pages raise the error object; all returns nil, err", function()
     helper.reset { customers = 75 }
-    local qb <close> = qbench.new { url = helper.sandbox().url, token = helper.sandbox().token, retries = 0 }
+    local once <close> = qbench.new { url = helper.sandbox().url, token = helper.sandbox().token, retries = 0 }
     helper.faults("GET /qbench/api/v1/customer", { "ok", "503" })
     local seen = 0
     local ok, err = pcall(function()
-      for _ in qb.customer:list { page_size = 50 } do seen = seen + 1 end
+      for _ in once.customer:list { page_size = 50 } do seen = seen + 1 end
     end)
     assert.is_false(ok)
     assert.is_true(qbench.is_error(err))
@@ -122,12 +122,12 @@ describe("pagination", function()
     assert.equal(50, seen)
 
     helper.faults("GET /qbench/api/v1/customer", { "500" })
-    ok, err = pcall(function() for _ in qb.customer:pages() do end end)
+    ok, err = pcall(function() for _ in once.customer:pages() do end end)
     assert.is_false(ok)
     assert.equal(500, err.status)
 
     helper.faults("GET /qbench/api/v1/customer", { "ok", "garbage" })
-    local all, err2 = qb.customer:all()
+    local all, err2 = once.customer:all()
     assert.is_nil(all)
     assert.equal("decode", err2.kind)
   end)

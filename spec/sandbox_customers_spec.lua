@@ -313,6 +313,7 @@ describe("sandbox customers", function()
       assert.equal(405, status)
       assert.same({ message = "method PATCH is not allowed on " .. V1 .. "customer/1" }, body)
       assert.equal("GET, PUT, DELETE", headers["allow"])
+      local _
       status, _, headers = call("GET", V1 .. "customer/contacts/add")
       assert.equal(405, status)
       assert.equal("POST", headers["allow"])

@@ -367,7 +367,7 @@ function handlers.add_contacts(body)
     end
     ids[#ids + 1] = { cid = cid, flags = flags }
   end
-  table.sort(ids, function(a, b) return a.cid < b.cid end)
+  table.sort(ids, function(x, y) return x.cid < y.cid end)
   for _, e in ipairs(ids) do
     local cid, flags = e.cid, e.flags
     local link
@@ -599,7 +599,7 @@ local function reset(opts)
   window_start, window_count = -math.huge, 0
 end
 
-local function control(method, path, headers, body)
+local function control(method, path, body)
   if path == "/_sandbox/requests" then
     if method ~= "GET" then return message(405, "use GET", { "Allow", "GET" }) end
     return 200, log_json()
@@ -681,7 +681,7 @@ end
 
 local function handle(method, path, query, headers, body, inflight, remote_port)
   if path:sub(1, 10) == "/_sandbox/" then
-    local s, b, h = control(method, path, headers, body)
+    local s, b, h = control(method, path, body)
     return s, b, JSON, h, nil, 0
   end
   log_request(method, path, query, headers, body, remote_port)

@@ -5,7 +5,7 @@
 local json = require "sandbox.json"
 
 local null = json.null
-local array, object = json.array, json.object
+local array = json.array
 
 local Store = {}
 Store.__index = Store
