@@ -284,15 +284,22 @@ function handlers.list_customers(query)
   return 200, string.format('{"total_count":%d,"total_pages":%s,"data":[%s]}', total, pages, table.concat(parts, ","))
 end
 
-function handlers.create_customer(body)
+-- The fields and contacts of a create or update body, checked: fields, contacts | nil, error text.
+local function customer_changes(body, creating)
   local fields = {}
-  local err = check_customer_fields(body, fields, true)
-  if err then return message(400, err) end
+  local err = check_customer_fields(body, fields, creating)
+  if err then return nil, err end
   local contacts
   if body.contacts ~= nil then
     contacts, err = check_contacts_list(body.contacts)
-    if err then return message(400, err) end
+    if err then return nil, err end
   end
+  return fields, contacts
+end
+
+function handlers.create_customer(body)
+  local fields, contacts = customer_changes(body, true)
+  if not fields then return message(400, contacts) end
   local c = store:create(fields)
   apply_fields(c, fields)
   if contacts then apply_contacts(c, contacts) end
@@ -303,14 +310,8 @@ end
 function handlers.update_customer(id, body)
   local c = store:get(id)
   if not c then return message(404, "customer " .. id .. " not found") end
-  local fields = {}
-  local err = check_customer_fields(body, fields, false)
-  if err then return message(400, err) end
-  local contacts
-  if body.contacts ~= nil then
-    contacts, err = check_contacts_list(body.contacts)
-    if err then return message(400, err) end
-  end
+  local fields, contacts = customer_changes(body, false)
+  if not fields then return message(400, contacts) end
   apply_fields(c, fields)
   if contacts then apply_contacts(c, contacts) end
   store:touch(c)
