@@ -24,7 +24,7 @@ end
 
 local dispatch_one
 
---- Starts `req` ({method =, path =, url =, headers =, payload =}) under `key`.
+--- Starts `req` (as made by the client's _prepare) under `key`.
 -- Waits first while the client has max_concurrency transfers under way, so
 -- that several batches on one client (nested loops) stay under the cap too.
 function methods:submit(key, req)

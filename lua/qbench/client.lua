@@ -177,10 +177,11 @@ local function encode_query(query)
   return table.concat(parts, "&")
 end
 
---- Builds the request, sends it and interprets the answer.
--- Returns decoded, status, headers; or nil, err.
+--- Builds a request: {method =, path =, url =, headers =, payload =}, for _perform or a Batch.
+-- `path` is under /qbench/api/v1/ unless it starts with "/"; a table body is encoded here,
+-- so what JSON cannot hold raises as argument `body_argn` of `fname` before anything is sent.
 -- @local
-function methods:_send(method, path, query, body, fname, body_argn)
+function methods:_prepare(method, path, query, body, fname, body_argn)
   check_open(self)
   local full_path = path:sub(1, 1) == "/" and path or API_ROOT .. path
   if query and next(query) ~= nil then full_path = full_path .. "?" .. encode_query(query) end
@@ -192,7 +193,15 @@ function methods:_send(method, path, query, body, fname, body_argn)
   elseif body ~= nil then
     payload = body
   end
-  return self:_perform(method, full_path, self.url .. full_path, payload and ACCEPT_AND_SEND_JSON or ACCEPT_JSON, payload)
+  return { method = method, path = full_path, url = self.url .. full_path,
+           headers = payload and ACCEPT_AND_SEND_JSON or ACCEPT_JSON, payload = payload }
+end
+
+--- Builds the request, sends it and interprets the answer.
+-- Returns decoded, status, headers; or nil, err.
+-- @local
+function methods:_send(method, path, query, body, fname, body_argn)
+  return self:_perform(self:_prepare(method, path, query, body, fname, body_argn))
 end
 
 -- What one answer means: decoded, status, raw headers on success, or nil, err.
@@ -283,12 +292,11 @@ end
 
 --- Sends one request with pacing, authentication and retries.
 -- @local
-function methods:_perform(method, path, url, headers, payload)
-  local req = { method = method, path = path, url = url, headers = headers, payload = payload }
+function methods:_perform(req)
   while true do
     local ok, err = self:_begin(req)
     if not ok then return nil, err end
-    local outcome, a, b, c = self:_finish(req, self._handle:request(method, url, headers, payload))
+    local outcome, a, b, c = self:_finish(req, self._handle:request(req.method, req.url, req.headers, req.payload))
     if outcome == "done" then return a, b, c end
     if outcome == "failed" then return nil, a end
     if a > 0 then self._sleep(a) end

@@ -136,12 +136,7 @@ local function page_walk(self, opts, fname)
   end
 
   local function submit(n)
-    local path = "/qbench/api/v1/customer"
-    local query = string.format("page_num=%d&page_size=%d", n, page_size)
-    batch:submit(n, {
-      method = "GET", path = path .. "?" .. query, url = client.url .. path .. "?" .. query,
-      headers = { "Accept: application/json" },
-    })
+    batch:submit(n, client:_prepare("GET", "customer", { page_num = n, page_size = page_size }))
   end
 
   local function next_sequential()
@@ -276,9 +271,7 @@ function methods:get_many(ids, opts)
   while received < #ids do
     while submitted < #ids and submitted - received < concurrency do
       submitted = submitted + 1
-      local path = "/qbench/api/v1/customer/" .. ids[submitted]
-      batch:submit(submitted, { method = "GET", path = path, url = client.url .. path,
-                                headers = { "Accept: application/json" } })
+      batch:submit(submitted, client:_prepare("GET", "customer/" .. ids[submitted]))
     end
     local i, outcome, c = batch:next()
     if outcome == "done" and type(c) ~= "table" then
