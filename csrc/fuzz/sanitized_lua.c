@@ -41,6 +41,21 @@ static int docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
+/* -e CODE runs CODE; -l NAME sets global NAME = require(NAME), as lua.c does. */
+static int run_option(lua_State *L, char which, const char *val) {
+  int status;
+  if (which == 'e') {
+    status = luaL_loadbuffer(L, val, strlen(val), "=(command line)");
+    if (status == LUA_OK) status = docall(L, 0, 0);
+  } else {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, val);
+    status = docall(L, 1, 1);
+    if (status == LUA_OK) lua_setglobal(L, val);
+  }
+  return report(L, status);
+}
+
 int main(int argc, char **argv) {
   lua_State *L = luaL_newstate();
   if (L == NULL) return 1;
@@ -67,30 +82,9 @@ int main(int argc, char **argv) {
     if (strcmp(opt, "-v") == 0) {
       puts(LUA_COPYRIGHT);
     } else if ((strcmp(opt, "-e") == 0 || strcmp(opt, "-l") == 0) && i + 1 < argc) {
-      const char *val = argv[++i];
-      if (opt[1] == 'e') {
-        status = luaL_loadbuffer(L, val, strlen(val), "=(command line)");
-        if (status == LUA_OK) status = docall(L, 0, 0);
-      } else {
-        lua_getglobal(L, "require");
-        lua_pushstring(L, val);
-        status = docall(L, 1, 1);
-        if (status == LUA_OK) lua_setglobal(L, val);
-      }
-      report(L, status);
+      status = run_option(L, opt[1], argv[++i]);
     } else if (opt[1] == 'e' || opt[1] == 'l') {
-      /* -e'code' / -lname written as one word */
-      const char *val = opt + 2;
-      if (opt[1] == 'e') {
-        status = luaL_loadbuffer(L, val, strlen(val), "=(command line)");
-        if (status == LUA_OK) status = docall(L, 0, 0);
-      } else {
-        lua_getglobal(L, "require");
-        lua_pushstring(L, val);
-        status = docall(L, 1, 1);
-        if (status == LUA_OK) lua_setglobal(L, val);
-      }
-      report(L, status);
+      status = run_option(L, opt[1], opt + 2); /* -e'code' / -lname written as one word */
     } else {
       fprintf(stderr, "lua5.4 (sanitized): unsupported option %s\n", opt);
       status = LUA_ERRRUN;
