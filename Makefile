@@ -174,3 +174,18 @@ bench: deps
 $(BUILD)/bench/curl_loop: bench/curl_loop.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -o $@ $< $(CURL_CFLAGS) $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+
+# ---- The v2 API tables (issue 13): generated from api/qbench-api-v2.json (a copy of
+# QBench's OpenAPI digest) and committed; `make api-check` (CI) regenerates them and fails
+# when the committed files differ, so they cannot drift from their source.
+V2_DIGEST    := api/qbench-api-v2.json
+API_OUTPUTS  := lua/qbench/v2/api csrc/sandbox/lua/v2
+.PHONY: api api-check
+api:
+	$(LUA) tools/gen_v2_client.lua $(V2_DIGEST) lua/qbench/v2/api
+	$(LUA) tools/gen_v2_sandbox.lua $(V2_DIGEST) csrc/sandbox/lua/v2
+
+api-check: api
+	@changed=$$(git status --porcelain -- $(API_OUTPUTS)); \
+	if [ -n "$$changed" ]; then echo "generated v2 tables differ from what is committed (run make api):" >&2; \
+	  echo "$$changed" >&2; exit 1; fi
