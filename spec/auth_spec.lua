@@ -72,6 +72,20 @@ describe("client_id and client_secret", function()
       "POST " .. TOKEN_PATH, "GET /qbench/api/v1/customer/2" }, paths())
   end)
 
+  it("renews a little before expires_in runs out (a tenth of a short lifetime), not earlier", function()
+    -- The sandbox's tokens live 2 s: renewal is due 0.2 s before, whatever the server still accepts.
+    local offset = 0
+    local qb <close> = new { clock = function() return core.time() + offset end }
+    assert(qb.customer:get(1))
+    offset = 1.6 -- inside the lifetime, before the early-renewal window
+    assert(qb.customer:get(2))
+    assert.same({ "POST " .. TOKEN_PATH, "GET /qbench/api/v1/customer/1", "GET /qbench/api/v1/customer/2" }, paths())
+    offset = 1.9 -- inside the window: the sandbox would still take the old token, the client renews anyway
+    assert(qb.customer:get(3))
+    assert.same({ "POST " .. TOKEN_PATH, "GET /qbench/api/v1/customer/1", "GET /qbench/api/v1/customer/2",
+      "POST " .. TOKEN_PATH, "GET /qbench/api/v1/customer/3" }, paths())
+  end)
+
   it("re-authenticates once on a 401 and repeats the request", function()
     local frozen = core.time()
     local qb <close> = new { clock = function() return frozen end } -- never thinks its token expired

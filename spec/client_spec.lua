@@ -169,6 +169,18 @@ describe("errors", function()
     assert.equal("Bearer wrong-token", helper.last_request().headers.authorization)
   end)
 
+  it("403: kind auth, never retried", function()
+    local infos = {}
+    local watched <close> = qbench.new { url = sb.url, token = sb.token, sleep = function() end,
+      on_request = function(i) infos[#infos + 1] = i end }
+    helper.faults("GET /qbench/api/v1/customer/1", { "403" })
+    local c, err = watched.customer:get(1)
+    assert.is_nil(c)
+    assert.equal("auth", err.kind)
+    assert.equal(403, err.status)
+    assert.equal(1, #infos)
+  end)
+
   it("400: kind http with the server's message", function()
     local body, err = qb:request("GET", "customer", { query = { page_size = 51 } })
     assert.is_nil(body)

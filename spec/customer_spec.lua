@@ -110,6 +110,13 @@ describe("qb.customer", function()
       assert.same({ "x" }, c.tags)
     end)
 
+    it("sends contacts = qbench.null as a JSON null", function()
+      qb.customer:create { customer_name = "No contacts", contacts = qbench.null } -- the sandbox may refuse it
+      local r = only_request()
+      assert.matches('"contacts":null[,}]', r.body)
+      assert.equal(qbench.null, r.json.contacts)
+    end)
+
     it("sends an empty tags table as an empty array", function()
       assert(qb.customer:create { customer_name = "Empty", tags = {} })
       assert.matches('"tags":%[%]', only_request().body)
@@ -132,8 +139,15 @@ describe("qb.customer", function()
     end)
 
     it("sends contacts with integer ids", function()
-      assert.is_true(qb.customer:update(2, { contacts = { { id = 3 } } }))
-      assert.same({ contacts = { { id = 3 } } }, only_request().json)
+      assert.is_true(qb.customer:update(2, { contacts = { { id = 3.0 } } }))
+      local r = only_request()
+      assert.same({ contacts = { { id = 3 } } }, r.json)
+      assert.equal('{"contacts":[{"id":3}]}', r.body) -- the raw bytes: 3, never 3.0
+    end)
+
+    it("sends contacts = qbench.null as a JSON null", function()
+      qb.customer:update(2, { contacts = qbench.null }) -- the sandbox may refuse it; the wire is what counts
+      assert.equal('{"contacts":null}', only_request().body)
     end)
   end)
 
@@ -195,17 +209,24 @@ describe("qb.customer", function()
         assert.equal(API .. "customer/12/" .. segment, r.path)
         assert_common_headers(r, true)
         assert.same({ [key] = items }, r.json)
+        -- On the wire: integers stay integers and 30.5 stays 30.5 (the decoder above hides 100 vs 100.0).
+        assert.matches('"base_price":100[,}]', r.body)
+        assert.matches('"base_price":30%.5[,}]', r.body)
+        assert.matches('"discount":20[,}]', r.body)
+        assert.matches('"' .. id_key .. '":2[,}]', r.body)
       end)
 
       it("update sends PATCH with the items", function()
         assert(qb.customer["create_" .. key](qb.customer, 12, { { [id_key] = 1, base_price = 100, discount = 20 } }))
         set_mark()
-        local items = { { [id_key] = 1, base_price = 10, discount = 5 } }
+        local items = { { [id_key] = 1.0, base_price = 10.0, discount = 5 } }
         assert.is_true(qb.customer["update_" .. key](qb.customer, 12, items))
         local r = only_request()
         assert.equal("PATCH", r.method)
         assert.equal(API .. "customer/12/" .. segment, r.path)
-        assert.same({ [key] = items }, r.json)
+        assert.same({ [key] = { { [id_key] = 1, base_price = 10, discount = 5 } } }, r.json)
+        assert.matches('"' .. id_key .. '":1[,}]', r.body)
+        assert.matches('"base_price":10[,}]', r.body)
       end)
 
       it("delete sends DELETE with repeated " .. ids_key .. " keys and no body", function()

@@ -24,6 +24,16 @@ describe("hostile answers", function()
     assert.equal("response larger than max_response_bytes (33554432 bytes); transfer stopped", err.message)
   end)
 
+  it("max_response_bytes counts the whole answer, not each chunk, and stops it quickly", function()
+    local small <close> = qbench.new { url = sb.url, token = sb.token, retries = 0, max_response_bytes = 1000000 }
+    helper.faults(ONE, { "big:5000000" }) -- every chunk is far below the limit, the whole is 5x over it
+    local t0 = require("qbench.core").time()
+    local c, err = small.customer:get(1)
+    assert.is_nil(c)
+    assert.matches("max_response_bytes %(1000000 bytes%)", err.message)
+    assert.is_true(require("qbench.core").time() - t0 < 5, "stopped at the limit, not after the whole body")
+  end)
+
   it("an answer just under max_response_bytes is accepted whole", function()
     local small <close> = qbench.new { url = sb.url, token = sb.token, retries = 0, max_response_bytes = 100001 }
     helper.faults("GET /qbench/api/v1/customer", { "big:100001", "big:100002" })

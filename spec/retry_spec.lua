@@ -169,9 +169,13 @@ describe("rate_limit", function()
       url = sb.url, token = "sandbox-token", retries = 0, rate_limit = { requests = 20, per = 2 },
       on_request = function(info) statuses[info.status] = (statuses[info.status] or 0) + 1 end,
     }
+    local t0 = require("qbench.core").time()
     for i = 1, 100 do assert(qb.customer:get(i % 75 + 1)) end
+    local took = require("qbench.core").time() - t0
     sb.stop()
     assert.same({ [200] = 100 }, statuses)
+    -- 100 calls at 20 per 2 s: four full waits, so about 8 s; a pacer that waits too long is a bug too.
+    assert.is_true(took >= 7.5 and took < 12, "took " .. took)
   end)
 
   it("waits, with an injected clock, exactly until the window has room", function()
@@ -188,6 +192,29 @@ describe("rate_limit", function()
     now = now + 4
     assert(qb.customer:get(1))
     assert.same({ 6 }, slept)
+  end)
+
+  it("counts each request from its own time: calls spread over the window free up one by one", function()
+    local sb = helper.sandbox()
+    helper.reset()
+    local now, slept = 1000, {}
+    local qb <close> = qbench.new {
+      url = sb.url, token = sb.token, rate_limit = { requests = 3, per = 10 },
+      clock = function() return now end,
+      sleep = function(s) slept[#slept + 1] = s; now = now + s end,
+    }
+    -- Requests at t = 0, 2 and 5: the window holds them all.
+    assert(qb.customer:get(1)); now = now + 2
+    assert(qb.customer:get(1)); now = now + 3
+    assert(qb.customer:get(1))
+    assert.same({}, slept)
+    -- The 4th waits for the 1st to leave the window (t = 10), the 5th for the 2nd (t = 12),
+    -- the 6th for the 3rd (t = 15): each slot is its own request's, not a neighbour's.
+    assert(qb.customer:get(1))
+    assert(qb.customer:get(1))
+    assert(qb.customer:get(1))
+    assert.same({ 5, 2, 3 }, slept)
+    assert.equal(1015, now)
   end)
 end)
 

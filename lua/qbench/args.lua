@@ -15,7 +15,7 @@ local function user_level()
     local info = debug.getinfo(level, "S")
     if not info then return 1 end
     local src = info.source:match("^@(.*[/\\])")
-    if src ~= this_package then return level - 1 end
+    if not src or src:sub(1, #this_package) ~= this_package then return level - 1 end
     level = level + 1
   end
 end

@@ -7,6 +7,7 @@
 
 local core = require "qbench.core"
 local qerror = require "qbench.error"
+local url = require "qbench.url"
 
 local M = {}
 
@@ -15,10 +16,6 @@ local GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 local JWT_HEADER = core.b64url_encode('{"alg":"HS256","typ":"JWT"}')
 local ASSERTION_LIFETIME = 300 -- QBench accepts at most 3600
 local MAX_CLOCK_SKEW = 60
-
-local function form_escape(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
 
@@ -36,6 +33,29 @@ function M.parse_http_date(s)
   local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
   local days = era * 146097 + doe - 719468
   return days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+end
+
+-- `v` with every occurrence of the JWT `jwt` (or of its signature) replaced.
+local function redact(v, jwt)
+  local signature = jwt:match("[^.]+$")
+  local function clean(s)
+    local start = s:find(jwt, 1, true)
+    while start do
+      s = s:sub(1, start - 1) .. "[redacted JWT]" .. s:sub(start + #jwt)
+      start = s:find(jwt, 1, true)
+    end
+    start = s:find(signature, 1, true)
+    while start do
+      s = s:sub(1, start - 1) .. "[redacted]" .. s:sub(start + #signature)
+      start = s:find(signature, 1, true)
+    end
+    return s
+  end
+  if type(v) == "string" then return clean(v) end
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = redact(x, jwt) end
+  return out
 end
 
 --- A fixed token: set once, never refreshed.
@@ -63,7 +83,8 @@ function M.jwt_bearer(opts)
   end
 
   local function exchange(trace, attempt)
-    local body = "grant_type=" .. form_escape(GRANT_TYPE) .. "&assertion=" .. assertion()
+    local jwt = assertion()
+    local body = url.form { { "grant_type", GRANT_TYPE }, { "assertion", jwt } }
     handle:set_token(nil)
     local started = clock()
     local status, headers, text, code = handle:request("POST", token_url, {
@@ -77,17 +98,26 @@ function M.jwt_bearer(opts)
     else
       local decoded = core.decode(text)
       fields.status, fields.headers = status, core.parse_headers(headers) -- the client's handle gives them raw
-      fields.body = decoded ~= nil and decoded ~= core.null and decoded or text
-      if status >= 200 and status < 300 and type(decoded) == "table"
-          and type(decoded.access_token) == "string" and decoded.access_token ~= "" then
-        handle:set_token(decoded.access_token)
-        local ttl = tonumber(decoded.expires_in) or 3600
+      -- A server may echo the assertion back (in error_description, say): it is a live
+      -- credential for its lifetime and never reaches an error.
+      fields.body = redact(decoded ~= nil and decoded ~= core.null and decoded or text, jwt)
+      local token = type(decoded) == "table" and decoded.access_token
+      if status >= 200 and status < 300 and type(token) == "string" and token ~= "" and not token:find("%c") then
+        handle:set_token(token)
+        local ttl = tonumber(decoded.expires_in)
+        if not ttl or ttl ~= ttl then ttl = 3600 end
+        ttl = math.max(1, math.min(ttl, 30 * 86400)) -- a hostile expires_in cannot pin a token forever
         expires_at = clock() + ttl - math.min(60, ttl / 10) -- renew a little early
         trace("POST", TOKEN_PATH, status, clock() - started, attempt)
         return true
       end
       fields.kind = "auth"
-      fields.message = "token request refused: " .. qerror.message_of(fields.body, status)
+      if status >= 200 and status < 300 then
+        fields.body = nil -- it would hold whatever token the server sent
+        fields.message = "the token endpoint answered without a usable access_token (a non-empty single-line string)"
+      else
+        fields.message = "token request refused: " .. qerror.message_of(fields.body, status)
+      end
       err = qerror.new(fields)
     end
     trace("POST", TOKEN_PATH, status, clock() - started, attempt, err.kind)

@@ -1,95 +1,140 @@
---- Requests in flight at the same time on one client, through libcurl's
--- multi interface. Each request goes through the same authentication,
--- pacing and retry rules as a single call; results come back as they
--- complete, and the caller puts them in order.
--- Several batches may share one client (nested loops): every completed
--- transfer is handed to the batch that started it.
+--- Requests in flight at the same time on one client, through libcurl's multi
+-- interface. Each request goes through the same authentication, pacing and
+-- retry rules as a single call; results come back as they complete, and the
+-- caller puts them in order (see qbench.paging).
+--
+-- Several batches may share one client (nested loops, or loops in different
+-- coroutines). Whoever waits may receive any batch's transfer; it only files
+-- the raw answer with the batch that started it. Judging an answer (tracing,
+-- on_request, retries and their sleeps) happens in that batch's own next(), in
+-- the caller's own coroutine, so nothing one walk does can lose or misroute
+-- another walk's transfer.
 -- @classmod qbench.Batch
+-- @local
 
 local M = {}
 local methods = {}
 local mt = { __name = "qbench.Batch", __index = methods }
 
+-- The client's shared bookkeeping: which batch owns each tag, how many are under way.
+local function transfers_of(client)
+  local t = client._transfers
+  if not t then
+    t = { owners = {}, inflight = 0, last_tag = 0 }
+    client._transfers = t
+  end
+  return t
+end
+
 function M.new(client)
-  client._batch_owners = client._batch_owners or {}
-  client._batch_tags = client._batch_tags or 0
-  client._batch_inflight = client._batch_inflight or 0
-  return setmetatable({ client = client, inflight = {}, count = 0, results = {}, first = 1, last = 0 }, mt)
+  return setmetatable({
+    client = client, transfers = transfers_of(client),
+    inflight = {},          -- tag -> {key =, req =}: started, answer not yet judged
+    arrived = {}, arrived_first = 1, arrived_last = 0, -- raw answers filed by whoever waited
+    ready = {}, ready_first = 1, ready_last = 0,       -- final results, in completion order
+    outstanding = 0,        -- keys submitted without a final result yet
+  }, mt)
 end
 
-local function push_result(self, key, outcome, a, b, c)
-  self.last = self.last + 1
-  self.results[self.last] = { key, outcome, a, b, c }
+local function push_ready(self, key, outcome, a, b, c)
+  self.ready_last = self.ready_last + 1
+  self.ready[self.ready_last] = { key, outcome, a, b, c }
 end
 
-local dispatch_one
+-- Waits for any transfer of the client to finish and files it with its batch.
+-- A batch that was closed meanwhile is gone from `owners`: its answer is dropped.
+local function dispatch_one(client, transfers)
+  local function file(tag, ...)
+    if tag == nil then error("qbench: internal error: waiting for a transfer while none is under way", 0) end
+    local owner = transfers.owners[tag]
+    transfers.owners[tag] = nil
+    transfers.inflight = transfers.inflight - 1
+    if owner then
+      owner.arrived_last = owner.arrived_last + 1
+      owner.arrived[owner.arrived_last] = table.pack(tag, ...)
+    end
+  end
+  file(client._handle:wait_any())
+end
+
+-- Starts one attempt of `req` for `key`; a failure to start (no token) is a final result.
+local function start(self, key, req)
+  local client, transfers = self.client, self.transfers
+  client:_check_open()
+  local planned = client:_record(req)
+  if planned then return push_ready(self, key, "done", planned, 200, "") end
+  while transfers.inflight >= client.max_concurrency do dispatch_one(client, transfers) end
+  local ok, err = client:_begin(req)
+  if not ok then return push_ready(self, key, "failed", err) end
+  transfers.last_tag = transfers.last_tag + 1
+  local tag = transfers.last_tag
+  client._handle:start(tag, req.method, req.url, req.headers, req.payload, req.attempt_timeout)
+  transfers.owners[tag] = self
+  transfers.inflight = transfers.inflight + 1
+  self.inflight[tag] = { key = key, req = req }
+end
 
 --- Starts `req` (as made by the client's _prepare) under `key`.
 -- Waits first while the client has max_concurrency transfers under way, so
--- that several batches on one client (nested loops) stay under the cap too.
+-- that several batches on one client stay under the cap together.
 function methods:submit(key, req)
-  local client = self.client
-  client:_check_open()
-  while client._batch_inflight >= client.max_concurrency do dispatch_one(client) end
-  local ok, err = client:_begin(req)
-  if not ok then return push_result(self, key, "failed", err) end
-  client._batch_tags = client._batch_tags + 1
-  local tag = client._batch_tags
-  client._handle:start(tag, req.method, req.url, req.headers, req.payload)
-  client._batch_owners[tag] = self
-  client._batch_inflight = client._batch_inflight + 1
-  self.inflight[tag] = { key = key, req = req }
-  self.count = self.count + 1
+  self.outstanding = self.outstanding + 1
+  start(self, key, req)
 end
 
--- One finished transfer of this batch: final, or sent again after the retry wait.
-function methods:_complete(tag, ...)
+-- Judges one filed answer: a final result, or the same request again after its wait.
+local function judge(self, answer)
+  local tag = answer[1]
   local entry = self.inflight[tag]
   self.inflight[tag] = nil
-  self.count = self.count - 1
-  local outcome, a, b, c = self.client:_finish(entry.req, ...)
+  if not entry then return end -- cancelled before it was judged
+  local ok, outcome, a, b, c = pcall(self.client._finish, self.client, entry.req, table.unpack(answer, 2, answer.n))
+  if not ok then
+    self.outstanding = self.outstanding - 1 -- the key is dead; the caller sees the error
+    error(outcome, 0)
+  end
   if outcome == "again" then
-    if a > 0 then self.client._sleep(a) end
-    return self:submit(entry.key, entry.req)
+    if a > 0 then self.client:_wait(a) end
+    return start(self, entry.key, entry.req)
   end
-  push_result(self, entry.key, outcome, a, b, c)
-end
-
--- Waits for any transfer of the client to finish and hands it to its batch.
-function dispatch_one(client)
-  local function route(tag, ...)
-    if tag == nil then return end
-    local owner = client._batch_owners[tag]
-    client._batch_owners[tag] = nil
-    client._batch_inflight = client._batch_inflight - 1
-    if owner then owner:_complete(tag, ...) end
-  end
-  route(client._handle:wait_any())
+  push_ready(self, entry.key, outcome, a, b, c)
 end
 
 --- The next final result: key, "done", decoded, status, headers | key, "failed", err.
 -- Returns nil when nothing of this batch is left.
 function methods:next()
-  while self.first > self.last do
-    if self.count == 0 then return nil end
-    self.client:_check_open()
-    dispatch_one(self.client)
+  while self.ready_first > self.ready_last do
+    if self.outstanding == 0 then return nil end
+    if self.arrived_first <= self.arrived_last then
+      local answer = self.arrived[self.arrived_first]
+      self.arrived[self.arrived_first] = nil
+      self.arrived_first = self.arrived_first + 1
+      judge(self, answer)
+    else
+      self.client:_check_open()
+      dispatch_one(self.client, self.transfers)
+    end
   end
-  local r = self.results[self.first]
-  self.results[self.first] = nil
-  self.first = self.first + 1
+  local r = self.ready[self.ready_first]
+  self.ready[self.ready_first] = nil
+  self.ready_first = self.ready_first + 1
+  self.outstanding = self.outstanding - 1
   return r[1], r[2], r[3], r[4], r[5]
 end
 
 --- Stops every transfer still in flight; the client stays usable.
 function methods:close()
-  local client = self.client
+  local client, transfers = self.client, self.transfers
   for tag in pairs(self.inflight) do
-    if client._handle then client._handle:cancel(tag) end
-    client._batch_owners[tag] = nil
-    client._batch_inflight = client._batch_inflight - 1
+    if transfers.owners[tag] == self then
+      if client._handle then client._handle:cancel(tag) end
+      transfers.owners[tag] = nil
+      transfers.inflight = transfers.inflight - 1
+    end
   end
-  self.inflight, self.count, self.results, self.first, self.last = {}, 0, {}, 1, 0
+  self.inflight, self.arrived, self.ready = {}, {}, {}
+  self.arrived_first, self.arrived_last, self.ready_first, self.ready_last = 1, 0, 1, 0
+  self.outstanding = 0
 end
 
 mt.__close = methods.close

@@ -1,16 +1,20 @@
 --- A connection to one QBench instance, made by `qbench.new`.
 -- It keeps one connection alive across calls; `tostring(qb)` never shows the token.
+-- Its resources (`qb.customer`, `qb.v2`) are made on first use.
 -- @classmod qbench.Client
--- @field customer the Customers calls of this client (`qbench.customer`)
+-- @field customer the v1 Customers calls (`qbench.customer`)
+-- @field v2 every operation of QBench's API v2 (`qbench.v2`)
 -- @field url the instance's URL, without a trailing /
+-- @field max_concurrency parallel transfers this client allows, all loops together
 
 local core = require "qbench.core"
 local args = require "qbench.args"
 local qerror = require "qbench.error"
-local Customer = require "qbench.customer"
+local url_codec = require "qbench.url"
 local auth = require "qbench.auth"
 local retry = require "qbench.retry"
 local Pacer = require "qbench.pacer"
+local registry = require "qbench.registry"
 
 local encode, decode, null, parse_headers = core.encode, core.decode, core.null, core.parse_headers
 
@@ -20,16 +24,17 @@ local ACCEPT_AND_SEND_JSON = { "Accept: application/json", "Content-Type: applic
 
 local M = {}
 local methods = {}
-local mt = { __name = "qbench.Client", __index = methods }
+local mt = { __name = "qbench.Client" }
 
 local API_ROOT = "/qbench/api/v1/"
 
 local OPTIONS = {
   url = "string", token = "string", client_id = "string", client_secret = "string",
-  timeout = "number", connect_timeout = "number", user_agent = "string", ca_file = "string",
-  insecure = "boolean", max_response_bytes = "number",
+  timeout = "number", connect_timeout = "number", deadline = "number", user_agent = "string", ca_file = "string",
+  insecure = "boolean", max_response_bytes = "number", proxy = { string = true, boolean = true },
   retries = "number", backoff = "number", max_backoff = "number", max_concurrency = "number",
   rate_limit = "table", on_request = "function", sleep = "function", clock = "function",
+  validate = "boolean", max_batch = "number",
 }
 
 local function option_error(fmt, ...)
@@ -50,28 +55,39 @@ local function check_options(opts)
   for k, v in pairs(opts) do
     local want = OPTIONS[k]
     if not want then option_error("unknown option %s", args.describe(k)) end
-    if type(v) ~= want then option_error("option %s must be a %s, got %s", k, want, args.describe(v)) end
+    local ok = type(want) == "table" and want[type(v)] or type(v) == want
+    if not ok then
+      option_error("option %s must be a %s, got %s", k, type(want) == "table" and "string or false" or want, args.describe(v))
+    end
   end
-  if not opts.url or not opts.url:match("^[Hh][Tt][Tt][Pp][Ss]?://[^/%s]+") then
-    option_error("option url must be an http:// or https:// URL, got %s", args.describe(opts.url))
-  end
-  local function nonempty_line(name)
+  if opts.url == nil then option_error("option url must be an http:// or https:// URL, got nil") end
+  local _, why = url_codec.check_base(opts.url)
+  if why then option_error("option url %s, got %s", why, args.describe(opts.url)) end
+  -- Strings that end up in a request header: a line break there would inject headers.
+  for _, name in ipairs { "token", "client_id", "client_secret", "user_agent" } do
     local v = opts[name]
-    if v ~= nil and (v == "" or v:find("[\r\n]")) then option_error("option %s must be a non-empty string", name) end
+    if v ~= nil and (v == "" or v:find("%c")) then
+      option_error("option %s must be a non-empty string without control characters (CR, LF, NUL, ...)", name)
+    end
   end
-  for _, name in ipairs { "token", "client_id", "client_secret" } do nonempty_line(name) end
   if opts.token then
     if opts.client_id or opts.client_secret then option_error("give either token or client_id and client_secret, not both") end
   elseif not (opts.client_id and opts.client_secret) then
     option_error("option token must be a non-empty string (or give client_id and client_secret)")
   end
+  if opts.proxy == true then option_error("option proxy must be a proxy URL, or false for none") end
+  if type(opts.proxy) == "string" and not opts.proxy:match("^%a[%w+.-]*://[^%s%c]+$") then
+    option_error("option proxy must be a URL such as http://proxy:3128, got %s", args.describe(opts.proxy))
+  end
   check_number(opts, "timeout", 0.001, 1000000)
   check_number(opts, "connect_timeout", 0.001, 1000000)
+  check_number(opts, "deadline", 0.001, 1000000)
   check_number(opts, "max_response_bytes", 1, math.maxinteger, true)
   check_number(opts, "retries", 0, 100, true)
   check_number(opts, "backoff", 0, 3600)
   check_number(opts, "max_backoff", 0, 86400)
   check_number(opts, "max_concurrency", 1, 100, true)
+  check_number(opts, "max_batch", 1, 10000, true)
   local rl = opts.rate_limit
   if rl then
     for k in pairs(rl) do
@@ -98,42 +114,59 @@ end
 -- @local
 function M.new(opts, version)
   check_options(opts)
+  local timeout = opts.timeout or 60
   local handle = core.new {
     raw_headers = true,
-    timeout = opts.timeout or 60,
+    timeout = timeout,
     connect_timeout = opts.connect_timeout or 10,
     user_agent = opts.user_agent or default_user_agent(version),
     ca_file = opts.ca_file,
     insecure = opts.insecure,
     max_response_bytes = opts.max_response_bytes,
+    proxy = opts.proxy,
   }
-  local url = opts.url:gsub("/+$", "")
-  local clock, sleep = opts.clock or core.time, opts.sleep or core.sleep
+  local clock = opts.clock or core.time
   local self = setmetatable({
-    url = url,
+    url = url_codec.check_base(opts.url),
     max_concurrency = opts.max_concurrency or 10,
+    max_batch = opts.max_batch or 50,
+    validate = opts.validate ~= false,
     _handle = handle,
     _clock = clock,
-    _sleep = sleep,
+    _sleep = opts.sleep or core.sleep,
+    _timeout = timeout,
+    _deadline = opts.deadline,
     _retry = { retries = opts.retries or 3, backoff = opts.backoff or 0.5, max_backoff = opts.max_backoff or 30 },
     _on_request = opts.on_request,
     _debug = os.getenv("QBENCH_DEBUG") == "1",
   }, mt)
   self._tracing = self._on_request ~= nil or self._debug
   if opts.rate_limit then
-    self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, sleep)
+    self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, function(s) self:_wait(s) end)
   end
   if opts.token then
     self._auth = auth.static(handle, opts.token) -- the token is kept in C only
   else
     self._auth = auth.jwt_bearer {
-      handle = handle, base_url = url, clock = clock,
+      handle = handle, base_url = self.url, clock = clock,
       client_id = opts.client_id, client_secret = opts.client_secret,
     }
   end
   self._tracer = function(...) return self:_trace(...) end
-  self.customer = Customer.new(self)
   return self
+end
+
+-- Methods first; then the resources of the registry, made on first use.
+function mt.__index(self, key)
+  local m = methods[key]
+  if m ~= nil then return m end
+  local module = registry[key]
+  if module then
+    local resource = require(module).new(self)
+    rawset(self, key, resource)
+    return resource
+  end
+  return nil
 end
 
 local function check_open(self)
@@ -141,60 +174,31 @@ local function check_open(self)
 end
 methods._check_open = check_open
 
-local function percent_encode(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
-
-local function query_value(v, key)
-  if type(v) == "number" then
-    local i = math.tointeger(v)
-    return i and string.format("%d", i) or string.format("%.17g", v)
-  elseif type(v) == "string" then
-    return v
-  elseif type(v) == "boolean" then
-    return tostring(v)
-  end
-  args.error(3, "request", string.format("query value for %s must be a string, number or boolean", key))
-end
-
--- Sorted keys, so the same query always makes the same URL; array values repeat the key.
-local function encode_query(query)
-  local keys = {}
-  for k in pairs(query) do
-    if type(k) ~= "string" then args.error(3, "request", "query keys must be strings") end
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    local v = query[k]
-    local values = type(v) == "table" and v or { v }
-    if #values == 0 then args.error(3, "request", string.format("query value for %s is an empty table", k)) end
-    for _, item in ipairs(values) do
-      parts[#parts + 1] = percent_encode(k) .. "=" .. percent_encode(query_value(item, k))
-    end
-  end
-  return table.concat(parts, "&")
+--- Waits `seconds` (retries, pacing); the one place a client sleeps.
+-- @local
+function methods:_wait(seconds)
+  if seconds > 0 then self._sleep(seconds) end
 end
 
 --- Builds a request: {method =, path =, url =, headers =, payload =}, for _perform or a Batch.
 -- `path` is under /qbench/api/v1/ unless it starts with "/"; a table body is encoded here,
 -- so what JSON cannot hold raises as argument `body_argn` of `fname` before anything is sent.
+-- `content_type` (optional) is the type of a string body other than JSON.
 -- @local
-function methods:_prepare(method, path, query, body, fname, body_argn)
+function methods:_prepare(method, path, query, body, fname, body_argn, content_type)
   check_open(self)
   local full_path = path:sub(1, 1) == "/" and path or API_ROOT .. path
-  if query and next(query) ~= nil then full_path = full_path .. "?" .. encode_query(query) end
-  local payload
+  if query and next(query) ~= nil then full_path = full_path .. "?" .. url_codec.query(query, fname or "request", body_argn or 3) end
+  local payload, headers = nil, ACCEPT_JSON
   if type(body) == "table" then
     local ok, text = pcall(encode, body)
     if not ok then args.error(body_argn, fname, "cannot send it as JSON: " .. tostring(text)) end
-    payload = text
+    payload, headers = text, ACCEPT_AND_SEND_JSON
   elseif body ~= nil then
     payload = body
+    headers = content_type and { "Accept: application/json", "Content-Type: " .. content_type } or ACCEPT_AND_SEND_JSON
   end
-  return { method = method, path = full_path, url = self.url .. full_path,
-           headers = payload and ACCEPT_AND_SEND_JSON or ACCEPT_JSON, payload = payload }
+  return { method = method, path = full_path, url = self.url .. full_path, headers = headers, payload = payload }
 end
 
 --- Builds the request, sends it and interprets the answer.
@@ -207,7 +211,8 @@ end
 -- What one answer means: decoded, status, raw headers on success, or nil, err.
 -- Headers come as libcurl's raw block and are parsed only where they are used:
 -- most calls never look at them.
-local function interpret(method, path, url, status, headers, text, code)
+local function interpret(req, status, headers, text, code)
+  local method, path, url = req.method, req.path, req.url
   if not status then
     return nil, qerror.new { kind = headers, message = text, curl_code = code, method = method, path = path, url = url }
   end
@@ -253,26 +258,48 @@ function methods:_trace(method, path, status, elapsed, attempt, error_kind)
   if self._on_request then self._on_request(info) end
 end
 
---- Prepares one attempt of `req`: a valid token, and room under the rate limit.
--- Returns true, or nil, err when no token can be had.
+local function deadline_error(req, last)
+  local err = last or qerror.new { kind = "timeout", method = req.method, path = req.path, url = req.url }
+  err.message = (err.message and err.message ~= "" and err.message .. "; " or "")
+    .. "no time left before the call's deadline"
+  err.attempts = req.attempt
+  return err
+end
+
+--- Prepares one attempt of `req`: a valid token, room under the rate limit, and the
+-- attempt's timeout within the call's deadline. Returns true, or nil, err.
 -- @local
 function methods:_begin(req)
+  if self._deadline and not req.deadline_at then req.deadline_at = self._clock() + self._deadline end
   req.attempt = (req.attempt or 0) + 1
   local ok, err = self._auth.ensure(self._tracer)
   if not ok then
     err.attempts = req.attempt
     return nil, err
   end
-  if self._pacer then req.pace_slot = self._pacer:wait() end
+  if self._pacer then
+    local left = req.deadline_at and req.deadline_at - self._clock()
+    req.pace_slot = self._pacer:wait(left)
+    if not req.pace_slot then return nil, deadline_error(req, req.last_error) end
+  end
+  if req.deadline_at then
+    local left = req.deadline_at - self._clock()
+    if left <= 0 then return nil, deadline_error(req, req.last_error) end
+    req.attempt_timeout = math.min(self._timeout, left)
+  end
   if self._tracing then req.started = self._clock() end
   return true
 end
 
+-- Could the server have acted on a request whose attempt failed so? A lost answer,
+-- or a gateway's error after the request went through, leaves it unknown.
+local UNKNOWN_STATUS = { [500] = true, [502] = true, [504] = true }
+
 --- Judges the answer to one attempt of `req` (what the C core's request returned).
 -- Returns "done", decoded, status, headers | "failed", err | "again", seconds to wait first.
 -- @local
-function methods:_finish(req, status, resp_headers, text, code, sent)
-  local decoded, status_or_err, final_headers = interpret(req.method, req.path, req.url, status, resp_headers, text, code)
+function methods:_finish(req, status, resp_headers, text, code, sent, final)
+  local decoded, status_or_err, final_headers = interpret(req, status, resp_headers, text, code)
   local err = decoded == nil and status_or_err or nil
   if req.pace_slot then self._pacer:done(req.pace_slot) end
   if self._tracing then
@@ -280,31 +307,59 @@ function methods:_finish(req, status, resp_headers, text, code, sent)
   end
   if decoded ~= nil then return "done", decoded, status_or_err, final_headers end
   err.attempts = req.attempt
+  err.sent = status ~= nil or sent == true
+  local unknown = err.sent and (status == nil or UNKNOWN_STATUS[status] == true)
+  -- A DELETE whose earlier attempt may have worked: the record being gone now is success.
+  if req.maybe_done and req.method == "DELETE" and (req.already_done or function(e) return e.status == 404 end)(err) then
+    return "done", null, status, resp_headers
+  end
+  req.maybe_done = req.maybe_done or unknown
+  if unknown and (req.method == "POST" or req.method == "PATCH") then err.outcome = "unknown" end
+  req.last_error = err
   if self._auth.refreshable and not req.reauthenticated and token_rejected(err) then
     req.reauthenticated = true -- a new token, and the request once more
     self._auth.invalidate()
     return "again", 0
   end
-  local wait = retry.wait_before_retry(self._retry, req.method, err, sent, req.attempt)
+  local wait = retry.wait_before_retry(self._retry, req.method, err, sent, req.attempt, final)
   if not wait then return "failed", err end
+  if req.deadline_at and self._clock() + wait >= req.deadline_at then return "failed", deadline_error(req, err) end
   return "again", wait
 end
 
---- Sends one request with pacing, authentication and retries.
+-- Plan mode (qb:plan): a request is recorded instead of sent, and answered with a
+-- page that ends any walk and satisfies any write.
+local function planned_answer()
+  return { data = {}, total_pages = 1, total_count = 0, page_number = 1, id = 0, message = "OK" }
+end
+
+--- Records `req` when the client is planning; returns the canned answer, or nil.
+-- @local
+function methods:_record(req)
+  local plan = self._planning
+  if not plan then return nil end
+  local content_type = req.headers[2] and req.headers[2]:match("^Content%-Type: (.*)$")
+  plan[#plan + 1] = { method = req.method, path = req.path, url = req.url, body = req.payload, content_type = content_type }
+  return planned_answer()
+end
+
+--- Sends one request with pacing, authentication, retries and the deadline.
 -- @local
 function methods:_perform(req)
+  local planned = self:_record(req)
+  if planned then return planned, 200, "" end
   while true do
     local ok, err = self:_begin(req)
     if not ok then return nil, err end
-    local outcome, a, b, c = self:_finish(req, self._handle:request(req.method, req.url, req.headers, req.payload))
+    local outcome, a, b, c = self:_finish(req,
+      self._handle:request(req.method, req.url, req.headers, req.payload, req.attempt_timeout))
     if outcome == "done" then return a, b, c end
     if outcome == "failed" then return nil, a end
-    if a > 0 then self._sleep(a) end
+    self:_wait(a)
   end
 end
 
 --- Any endpoint: `path` is under /qbench/api/v1/ unless it starts with "/".
--- opts: {query = {...}, body = table|string}. Returns decoded, status, headers or nil, err.
 -- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", ...
 -- @tparam string path e.g. "sample/12", or "/qbench/api/v2/customers" from the instance root
 -- @tparam[opt] table opts `query` (values percent-encoded, keys sorted, an array repeats its key)
@@ -316,7 +371,7 @@ function methods:request(method, path, opts)
   if type(method) ~= "string" or not method:match("^%a+$") then
     args.error(1, "request", "method must be an HTTP method name, got " .. args.describe(method))
   end
-  if type(path) ~= "string" or path == "" or path:find("[%s]") then
+  if type(path) ~= "string" or path == "" or path:find("[%s%c]") then
     args.error(2, "request", "path must be a non-empty string without spaces, got " .. args.describe(path))
   end
   opts = args.opt_table(opts, 3, "request", "options")
@@ -331,6 +386,26 @@ function methods:request(method, path, opts)
   local decoded, status, headers = self:_send(method:upper(), path, opts.query, b, "request", 3)
   if decoded == nil then return nil, status end
   return decoded, status, parse_headers(headers)
+end
+
+--- The requests `fn(qb, ...)` would send, without sending anything.
+-- Inside `fn` every call of this client is recorded instead of sent, and answered as
+-- if it worked with nothing in it (an empty page ends a walk). Argument checks still
+-- raise. Nothing needs a token: no token is fetched.
+-- @tparam function fn called as fn(qb, ...)
+-- @return an array of `{method =, path =, url =, body =, content_type =}` (body: the text sent, or nil)
+-- @usage local reqs = qb:plan(function(qb) qb.customer:update(7, {phone = "555"}) end)
+-- print(reqs[1].method, reqs[1].path, reqs[1].body)  --> PUT /qbench/api/v1/customer/7 {"phone":"555"}
+function methods:plan(fn, ...)
+  check_open(self)
+  if type(fn) ~= "function" then args.error(1, "plan", "fn must be a function, got " .. args.describe(fn)) end
+  local outer = self._planning
+  local recorded = {}
+  self._planning = recorded
+  local ok, err = pcall(fn, self, ...)
+  self._planning = outer
+  if not ok then error(err, 0) end
+  return recorded
 end
 
 --- Closes the connection; later calls raise. Closing twice is fine.
@@ -350,4 +425,5 @@ function mt.__tostring(self)
 end
 
 M.mt = mt
+M.methods = methods
 return M

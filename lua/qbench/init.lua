@@ -4,37 +4,46 @@
 -- local qbench = require "qbench"
 -- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
 -- for c in qb.customer:list{page_size = 50} do print(c.id, c.customer_name) end
--- @field _VERSION the version of the C core (a string)
--- @field null JSON null, the same value as cjson.null; missing fields stay nil
--- @field array `qbench.array{}` encodes as `[]` even when empty
--- @field object `qbench.object{}` encodes as `{}` even when empty
--- @field encode `qbench.encode(value)`: the JSON text; raises on what JSON cannot hold
--- @field decode `qbench.decode(text)`: the value, or nil and a message
--- @field is_error `qbench.is_error(v)`: is `v` an error object of this library?
--- @field customer the Customers calls on the module-level client: `qbench.customer:get(1)`
+-- for s in qb.v2.samples:list{order_ids = {1089, 1090}} do print(s.id) end
 
 local core = require "qbench.core"
-local Client = require "qbench.client"
-local Customer = require "qbench.customer"
 local qerror = require "qbench.error"
+local registry = require "qbench.registry"
 
 local M = {
+  --- The version of qbench (a string such as "0.2.0").
   _VERSION = core._VERSION,
-  null = core.null,     -- JSON null; the same value as cjson.null
-  array = core.array,   -- qbench.array{} encodes as [] even when empty
-  object = core.object, -- qbench.object{} encodes as {} even when empty
+  --- JSON null: the value of a `null` in an answer, and what sends `null`
+  -- (the same value as `cjson.null`). A field absent from an answer stays nil.
+  null = core.null,
+  --- `qbench.array{}`: marks a table so that it encodes as a JSON array, `[]` when empty.
+  -- @function array
+  array = core.array,
+  --- `qbench.object{}`: marks a table so that it encodes as a JSON object, `{}` when empty.
+  -- @function object
+  object = core.object,
+  --- `qbench.encode(value)`: the JSON text of a Lua value, as requests send it.
+  -- Raises, naming the place (`$.contacts[2]`), on what JSON cannot hold faithfully.
+  -- @function encode
   encode = core.encode,
+  --- `qbench.decode(text)`: the Lua value of a JSON text, as answers are read;
+  -- or nil and a message.
+  -- @function decode
   decode = core.decode,
+  --- `qbench.is_error(v)`: is `v` an error object of this library (`qbench.error`)?
+  -- @function is_error
   is_error = qerror.is,
 }
 
+local function client_module() return require "qbench.client" end
+
 --- Creates a client: qbench.new{url = ..., token = ..., ...}.
 -- @tparam table opts `url` and `token` (or `client_id` and `client_secret`), and the optional
--- settings the README lists; a wrong option raises
+-- settings the README's table lists; a wrong option raises
 -- @treturn qbench.Client the client
 -- @usage local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
 function M.new(opts)
-  return Client.new(opts, M._VERSION)
+  return client_module().new(opts, M._VERSION)
 end
 
 -- The module-level client, made on first use.
@@ -44,7 +53,7 @@ local default_client, default_options
 -- @tparam table opts as for `new`
 -- @treturn qbench.Client the new module-level client
 function M.configure(opts)
-  local client = Client.new(opts, M._VERSION) -- checks the options now, not on first use
+  local client = client_module().new(opts, M._VERSION) -- checks the options now, not on first use
   if default_client then default_client:close() end
   default_client, default_options = client, opts
   return client
@@ -56,7 +65,7 @@ end
 function M.default()
   if not default_client then
     if default_options then
-      default_client = Client.new(default_options, M._VERSION)
+      default_client = client_module().new(default_options, M._VERSION)
     else
       local url, token = os.getenv "QBENCH_URL", os.getenv "QBENCH_TOKEN"
       local id, secret = os.getenv "QBENCH_CLIENT_ID", os.getenv "QBENCH_CLIENT_SECRET"
@@ -65,20 +74,22 @@ function M.default()
           .. "or call qbench.configure{url = ..., token = ...}", 2)
       end
       if token then
-        default_client = Client.new({ url = url, token = token }, M._VERSION)
+        default_client = client_module().new({ url = url, token = token }, M._VERSION)
       else
-        default_client = Client.new({ url = url, client_id = id, client_secret = secret }, M._VERSION)
+        default_client = client_module().new({ url = url, client_id = id, client_secret = secret }, M._VERSION)
       end
     end
   end
   return default_client
 end
 
--- qbench.customer:get(1) is qb.customer:get(1) on the module-level client.
+--- The v1 Customers calls on the module-level client: `qbench.customer:get(1)`.
+-- The client is made at the first call, not here.
+-- @table customer
 M.customer = setmetatable({}, {
   __name = "qbench.customer (module-level client)",
   __index = function(_, name)
-    if not Customer.methods[name] then return nil end
+    if not require(registry.customer).methods[name] then return nil end
     return function(_, ...)
       local c = M.default().customer
       return c[name](c, ...)
@@ -86,4 +97,10 @@ M.customer = setmetatable({}, {
   end,
 })
 
-return M
+-- qbench.v2 (and any other resource of the registry) is the module-level client's.
+return setmetatable(M, {
+  __index = function(_, key)
+    if registry[key] then return M.default()[key] end
+    return nil
+  end,
+})

@@ -15,11 +15,13 @@ function M.new(requests, per, clock, sleep)
 end
 
 --- Waits until one more request fits in the window; returns its slot for done().
-function methods:wait()
+-- Returns nil, without waiting, when that would take longer than `max_wait` seconds.
+function methods:wait(max_wait)
   local now = self.clock()
   if self.count == self.requests then
     local ready = self.slots[self.head].time + self.per
     if ready > now then
+      if max_wait and ready - now > max_wait then return nil end
       self.sleep(ready - now)
       now = self.clock()
     end

@@ -1,32 +1,46 @@
---- The Customers endpoints: `qb.customer:get(1)` and friends.
+--- The v1 Customers endpoints: `qb.customer:get(1)` and friends.
 -- Every call returns its result, or nil and an error object (`qbench.error`) when the server or
 -- the network fails; a wrong argument raises, naming it, and sends nothing.
+-- The reads (get, page, pages, list, all, get_many) are the shared resource layer's
+-- (qbench.resource) over the definition below; the writes are the Customers document's own.
 -- @classmod qbench.customer
 
 local core = require "qbench.core"
 local args = require "qbench.args"
-local qerror = require "qbench.error"
-local Batch = require "qbench.batch"
+local Resource = require "qbench.resource"
 
 local null, object = core.null, core.object
 
 local M = {}
-local methods = {}
+local methods = setmetatable({}, { __index = Resource.methods })
 local mt = { __name = "qbench.Customer", __index = methods }
 
-local MAX_PAGE_SIZE = 50
 local CONTACT_FLAGS = { receive_email = true, receive_invoice_email = true, portal_user = true }
+
+local DEFINITION = {
+  name = "customer",
+  list = { path = "customer" },
+  item = {
+    path_of = function(id) return "customer/" .. id end,
+    id_of = function(v, n, fname, what) return args.id(v, n, fname, what or "id") end,
+  },
+  page_of = function(p)
+    if type(p) ~= "table" or type(p.data) ~= "table" then return nil, "page without a data array" end
+    return p
+  end,
+  record_of = function(c)
+    if type(c) ~= "table" then return nil, "customer is not an object" end
+    return c
+  end,
+}
 
 --- @local
 function M.new(client)
-  return setmetatable({ client = client }, mt)
+  return Resource.new(client, DEFINITION, mt)
 end
 
 local function unexpected(what, method, path, got)
-  return nil, qerror.new {
-    kind = "decode", method = method, path = "/qbench/api/v1/" .. path, body = got,
-    message = "unexpected answer: " .. what,
-  }
+  return Resource.unexpected(what, method, "/qbench/api/v1/" .. path, got)
 end
 
 -- For calls whose answer is {"message": "OK"}: success is the 2xx status.
@@ -61,227 +75,39 @@ local function customer_body(fields, n, fname)
 end
 
 --- One customer by id.
+-- @function get
 -- @tparam integer id the customer's id
 -- @treturn table the customer, or nil and an error object
 -- @usage local c, err = qb.customer:get(7)
-function methods:get(id)
-  id = args.id(id, 1, "get", "id")
-  local path = "customer/" .. id
-  local c, err = self.client:_send("GET", path, nil, nil, "get")
-  if c == nil then return nil, err end
-  if type(c) ~= "table" then return unexpected("customer is not an object", "GET", path, c) end
-  return c
-end
-
-local DEFAULT_CONCURRENCY = 4
-
--- A concurrency option: 1..the client's max_concurrency.
-local function concurrency_option(self, v, n, fname)
-  local max = self.client.max_concurrency
-  return args.int_range(v, 1, max, math.min(DEFAULT_CONCURRENCY, max), n, fname,
-    "concurrency (at most the client's max_concurrency)")
-end
-
-local function page_options(self, opts, fname, walking)
-  opts = args.opt_table(opts, 1, fname, "options")
-  for k in pairs(opts) do
-    if k ~= "page_num" and k ~= "page_size" and not (walking and k == "concurrency") then
-      args.error(1, fname, "unknown option " .. args.describe(k))
-    end
-  end
-  return args.int_range(opts.page_num, 1, nil, 1, 1, fname, "page_num"),
-         args.int_range(opts.page_size, 1, MAX_PAGE_SIZE, MAX_PAGE_SIZE, 1, fname, "page_size"),
-         walking and concurrency_option(self, opts.concurrency, 1, fname)
-end
-
-local function check_page(p)
-  if type(p) ~= "table" or type(p.data) ~= "table" then return nil, "page without a data array" end
-  return p
-end
-
-local function fetch_page(self, page_num, page_size, fname)
-  local p, err = self.client:_send("GET", "customer", { page_num = page_num, page_size = page_size }, nil, fname)
-  if p == nil then return nil, err end
-  local ok, why = check_page(p)
-  if not ok then return unexpected(why, "GET", "customer", p) end
-  return p
-end
 
 --- One page: {total_count =, total_pages =, data = {...}}.
+-- @function page
 -- @tparam[opt] table opts `page_num` (default 1) and `page_size` (1 to 50, default 50)
 -- @treturn table the page, or nil and an error object
-function methods:page(opts)
-  local page_num, page_size = page_options(self, opts, "page", false)
-  return fetch_page(self, page_num, page_size, "page")
-end
-
--- A walk over pages: next() -> page | nil (the end) | nil, err; close() cancels.
--- The first page comes alone and tells total_pages; the rest are fetched up
--- to `concurrency` at a time and handed out strictly in page order. Pages
--- under way plus pages waiting their turn never exceed `concurrency`, so
--- memory holds at most concurrency + 1 pages. Without total_pages (it can be
--- null) the walk goes one page at a time until an empty data array; the
--- total_count alone is never trusted.
-local function page_walk(self, opts, fname)
-  local page_num, page_size, concurrency = page_options(self, opts, fname, true)
-  local client = self.client
-  client:_check_open()
-  local walk = { finished = false }
-  local total, batch
-  local next_submit, ready = nil, {}
-
-  local function finish()
-    walk.finished = true
-    if batch then batch:close() end
-  end
-
-  local function submit(n)
-    batch:submit(n, client:_prepare("GET", "customer", { page_num = n, page_size = page_size }))
-  end
-
-  local function next_sequential()
-    local p, err = fetch_page(self, page_num, page_size, fname)
-    if p == nil then return nil, err end
-    if total == nil then total = math.tointeger(p.total_pages) end
-    return p
-  end
-
-  -- Keeps the `concurrency` pages after `from` under way or waiting.
-  local function fill(from)
-    while next_submit <= total and next_submit - from < concurrency do
-      submit(next_submit)
-      next_submit = next_submit + 1
-    end
-  end
-
-  -- Pages and failures are both handed out in page order.
-  local function next_parallel()
-    fill(page_num)
-    while ready[page_num] == nil do
-      local n, outcome, p = batch:next()
-      if outcome == "done" then
-        local ok, why = check_page(p)
-        if not ok then p = select(2, unexpected(why, "GET", "customer", p)) end
-      end
-      ready[n] = p
-    end
-    local p = ready[page_num]
-    ready[page_num] = nil
-    if qerror.is(p) then return nil, p end
-    fill(page_num + 1)
-    return p
-  end
-
-  function walk.next()
-    if walk.finished then return nil end
-    local p, err
-    if batch then p, err = next_parallel() else p, err = next_sequential() end
-    if p == nil then
-      finish()
-      return nil, err
-    end
-    local last = total and page_num >= total
-    if #p.data == 0 or last then finish() end
-    if #p.data == 0 then return nil end
-    page_num = page_num + 1
-    if not walk.finished and total and concurrency > 1 and not batch then
-      batch = Batch.new(client)
-      next_submit = page_num
-      fill(page_num) -- the next pages load while the caller handles this one
-    end
-    return p
-  end
-
-  walk.close = finish
-  return walk
-end
-
--- The closing value of a generic for: a break or an error stops the walk.
-local function closer(walk)
-  return setmetatable({}, { __close = function() walk.close() end })
-end
 
 --- Iterates over every page table, in order. Raises the error object on failure.
--- opts: page_num, page_size, concurrency.
+-- @function pages
 -- @tparam[opt] table opts `page_num`, `page_size`, and `concurrency` (pages fetched at once)
 -- @return an iterator for a generic `for`; a `break` fetches nothing more
 -- @usage for page in qb.customer:pages{page_size = 50} do print(page.total_pages) end
-function methods:pages(opts)
-  local walk = page_walk(self, opts, "pages")
-  return function()
-    local p, err = walk.next()
-    if err then error(err, 0) end
-    return p
-  end, nil, nil, closer(walk)
-end
 
 --- Iterates over every customer of every page, in order. Raises the error object on failure.
--- opts: page_num, page_size, concurrency.
+-- @function list
 -- @tparam[opt] table opts as for `pages`
 -- @return an iterator for a generic `for`; a `break` fetches nothing more
 -- @usage for c in qb.customer:list{page_size = 50} do print(c.id, c.customer_name) end
-function methods:list(opts)
-  local walk = page_walk(self, opts, "list")
-  local data, i = nil, 0
-  return function()
-    while true do
-      if data and i < #data then
-        i = i + 1
-        return data[i]
-      end
-      local p, err = walk.next()
-      if err then error(err, 0) end
-      if p == nil then return nil end
-      data, i = p.data, 0
-    end
-  end, nil, nil, closer(walk)
-end
 
 --- Every customer as one array, or nil, err.
+-- @function all
 -- @tparam[opt] table opts as for `pages`
 -- @treturn {table,...} every customer, or nil and an error object
-function methods:all(opts)
-  local walk = page_walk(self, opts, "all")
-  local _ <close> = closer(walk)
-  local out = {}
-  while true do
-    local p, err = walk.next()
-    if err then return nil, err end
-    if p == nil then return out end
-    table.move(p.data, 1, #p.data, #out + 1, out)
-  end
-end
 
 --- Many customers at once, in the order of `ids`: each entry is the customer
 -- table, or an error object (qbench.is_error) for one that could not be had.
+-- @function get_many
 -- @tparam {integer,...} ids customer ids
 -- @tparam[opt] table opts `concurrency` (requests at once)
 -- @treturn table an array in the order of `ids`
-function methods:get_many(ids, opts)
-  ids = args.id_list(ids, 1, "get_many", "ids")
-  opts = args.opt_table(opts, 2, "get_many", "options")
-  for k in pairs(opts) do
-    if k ~= "concurrency" then args.error(2, "get_many", "unknown option " .. args.describe(k)) end
-  end
-  local concurrency = concurrency_option(self, opts.concurrency, 2, "get_many")
-  local client = self.client
-  client:_check_open()
-  local batch <close> = Batch.new(client)
-  local out, submitted, received = {}, 0, 0
-  while received < #ids do
-    while submitted < #ids and submitted - received < concurrency do
-      submitted = submitted + 1
-      batch:submit(submitted, client:_prepare("GET", "customer/" .. ids[submitted]))
-    end
-    local i, outcome, c = batch:next()
-    if outcome == "done" and type(c) ~= "table" then
-      c = select(2, unexpected("customer is not an object", "GET", "customer/" .. ids[i], c))
-    end
-    out[i] = c
-    received = received + 1
-  end
-  return out
-end
 
 --- Creates a customer; returns its new id.
 -- @tparam table fields `customer_name` (required), `tags`, `contacts` (an array of `{id = ...}`),
@@ -441,7 +267,12 @@ local function discount_methods(kind)
     local fname = "delete_" .. list_key
     id = args.id(id, 1, fname, "id")
     ids = args.id_list(ids, 2, fname, ids_key)
-    return done(self.client:_send("DELETE", string.format("customer/%d/%s", id, segment), { [ids_key] = ids }, nil, fname))
+    local req = self.client:_prepare("DELETE", string.format("customer/%d/%s", id, segment), { [ids_key] = ids }, nil, fname)
+    -- After an attempt whose outcome is unknown, QBench's "has no discount" means it is gone.
+    req.already_done = function(err)
+      return err.status == 400 and type(err.message) == "string" and err.message:find("has no discount", 1, true) ~= nil
+    end
+    return done(self.client:_perform(req))
   end
 end
 

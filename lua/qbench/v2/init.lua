@@ -1,0 +1,228 @@
+--- QBench's API v2: every operation of its OpenAPI description, as `qb.v2.<collection>`.
+--
+-- `qb.v2.samples` is the collection /qbench/api/v2/samples; `qb.v2.samples(12)` is one
+-- sample, whose sub-collections and actions are fields and methods of its own
+-- (`qb.v2.orders(5).samples:list()`, `qb.v2.invoices(5):sync()`). Names are the path's
+-- segments with `-` turned into `_`. Which methods a collection has comes from the
+-- table generated from the description (`lua/qbench/v2/api/`, `make api`); a method or
+-- a filter it does not have raises, naming what it does have.
+--
+-- Reads: `list`, `page`, `pages`, `all` where the API pages (filters by their API
+-- names: `order_ids = {1, 2}`, `sort_order = "ASC"`), `get(id)` and `get_many(ids)` where
+-- it returns one record (the `data` object, unwrapped). Writes: `create(records)`,
+-- `update(records)` (bulk, as v2 is), `delete(id)`, and actions named after their
+-- path (`publish`, `sync`, `send_email`, `named_cells`, ...). Bodies are checked against
+-- the description before anything is sent (`qbench.new{validate = false}` turns that off).
+-- The generated reference (doc/v2-operations.md) lists every operation with its call.
+-- @module qbench.v2
+
+local args = require "qbench.args"
+local filters = require "qbench.filters"
+local Resource = require "qbench.resource"
+local suggest = require "qbench.suggest"
+local url = require "qbench.url"
+local writes = require "qbench.v2.writes"
+
+local PREFIX = "/qbench/api/v2"
+
+local M = {}
+
+local COLLECTIONS -- the generated index, loaded with the namespace
+local READ_METHODS = { list = { "list", "page", "pages", "all" }, get = { "get", "get_many" } }
+
+local node_mt = { __name = "qbench.v2.Resource" }
+local namespace_mt = { __name = "qbench.v2" }
+
+-- "/customers/{customer_id}/contacts/{contact_id}" with the scope's and the call's ids.
+local function fill(template, scope, extra)
+  return PREFIX .. template:gsub("{([^}]+)}", function(name)
+    local v = extra and extra[name]
+    if v == nil then v = scope[name] end
+    assert(v ~= nil, "no value for {" .. name .. "}")
+    return math.type(v) == "integer" and string.format("%d", v) or url.escape(v)
+  end)
+end
+
+-- A path parameter's value: a positive integer, or a non-empty string for string parameters.
+local function id_checker(entry)
+  return function(v, n, fname, what)
+    what = what or entry.id
+    if entry.id_type == "string" then
+      if type(v) ~= "string" or v == "" then
+        args.error(n, fname, string.format("%s must be a non-empty string, got %s", what, args.describe(v)))
+      end
+      return v
+    end
+    return args.id(v, n, fname, what)
+  end
+end
+
+local function page_of(p)
+  if type(p) ~= "table" or type(p.data) ~= "table" then return nil, "page without a data array" end
+  return p
+end
+
+local function record_of(decoded)
+  if type(decoded) ~= "table" or type(decoded.data) ~= "table" then return nil, "no data object" end
+  return decoded.data
+end
+
+-- The shared read layer's definition for a node's list and get(id).
+local function reads_of(node)
+  local methods, scope = node.def.methods or {}, node.scope
+  local def = { name = node.label, page_of = page_of, record_of = record_of }
+  local list = methods.list
+  if list then def.list = { path = fill(list[2], scope), params = list.query } end
+  local get = methods.get
+  if get and get.id then
+    def.item = {
+      path_of = function(id) return fill(get[2], scope, { [get.id] = id }) end,
+      id_of = id_checker(get), params = get.query,
+    }
+  end
+  return def
+end
+
+local function new_node(client, def, scope, label)
+  return setmetatable({ client = client, def = def, scope = scope, label = label }, node_mt)
+end
+
+-- The names a node answers to, for "has no ..." messages.
+local function names_of(node)
+  local out = {}
+  for name, entry in pairs(node.def.methods or {}) do
+    local expanded = (name == "list" and READ_METHODS.list) or (name == "get" and entry.id and READ_METHODS.get)
+    if expanded then
+      for _, n in ipairs(expanded) do out[#out + 1] = n end
+    else
+      out[#out + 1] = name
+    end
+  end
+  for name in pairs(node.def.children or {}) do out[#out + 1] = name end
+  table.sort(out)
+  return out
+end
+
+local function no_such(node, key)
+  local names = names_of(node)
+  local scoped = node.def.record and string.format("; %s(id) is one record", node.label) or ""
+  args.fail(string.format("v2 %s has no '%s'%s (it has: %s%s)", node.label, tostring(key),
+    type(key) == "string" and suggest.hint(key, names) or "", table.concat(names, ", "), scoped))
+end
+
+-- A method of a node: reads go to the shared resource layer, writes to qbench.v2.writes.
+local function method_of(node, key)
+  local methods = node.def.methods or {}
+  local list, get = methods.list, methods.get
+  if list and (key == "list" or key == "page" or key == "pages" or key == "all")
+      or get and get.id and (key == "get" or key == "get_many") then
+    return function(self, ...)
+      local reads = rawget(self, "_reads")
+      if not reads then
+        reads = Resource.new(self.client, reads_of(self), { __index = Resource.methods })
+        rawset(self, "_reads", reads)
+      end
+      return reads[key](reads, ...)
+    end
+  end
+  if key == "get" and get then
+    return function(self, opts)
+      local query = filters.check(get.query, args.opt_table(opts, 1, "get", "filters"), {}, self.label, "get", 1)
+      local path = fill(get[2], self.scope)
+      local decoded, err = self.client:_send("GET", path, query, nil, "get")
+      if decoded == nil then return nil, err end
+      if not get.status then return type(decoded) == "table" and type(decoded.data) == "table" and decoded.data or decoded end
+      local record, why = record_of(decoded)
+      if record == nil then return Resource.unexpected(why, "GET", path, decoded) end
+      return record
+    end
+  end
+  local entry = methods[key]
+  if entry and entry[1] ~= "GET" then
+    return function(self, ...)
+      return writes.call(self, key, entry, id_checker(entry), fill, ...)
+    end
+  end
+  return nil
+end
+
+function node_mt.__index(self, key)
+  local m = method_of(self, key)
+  if m then
+    rawset(self, key, m)
+    return m
+  end
+  local child = self.def.children and self.def.children[key]
+  if child then
+    local node = new_node(self.client, child, self.scope, self.label .. "." .. key)
+    rawset(self, key, node)
+    return node
+  end
+  no_such(self, key)
+end
+
+--- collection(id): the one record, whose sub-collections and actions are its fields and methods.
+function node_mt.__call(self, id)
+  local rec = self.def.record
+  if not rec then
+    args.fail(string.format("v2 %s has nothing below one record: call its methods (%s)", self.label,
+      table.concat(names_of(self), ", ")))
+  end
+  local checked = id_checker { id = rec.param, id_type = "integer" }(id, 1, self.label, rec.param)
+  local scope = {}
+  for k, v in pairs(self.scope) do scope[k] = v end
+  scope[rec.param] = checked
+  return new_node(self.client, rec, scope, string.format("%s(%d)", self.label, checked))
+end
+
+function node_mt.__tostring(self)
+  return string.format("qbench.v2 %s (%s)", self.label, fill(self.def.path, self.scope))
+end
+
+--- @local
+function M.new(client)
+  COLLECTIONS = COLLECTIONS or require "qbench.v2.api.index"
+  return setmetatable({ client = client }, namespace_mt)
+end
+
+local namespace_methods = {}
+
+--- Any v2 endpoint: `path` is relative to /qbench/api/v2/ (e.g. "samples/12").
+-- @tparam string method "GET", "POST", "PATCH", "DELETE", ...
+-- @tparam string path below /qbench/api/v2/
+-- @tparam[opt] table opts as for `qb:request`: `query`, `body`
+-- @return the decoded answer, the status and the headers; or nil and an error object
+-- @usage local body = assert(qb.v2:request("GET", "samples", {query = {page_size = 5}}))
+function namespace_methods:request(method, path, opts)
+  if type(path) ~= "string" or path == "" then
+    args.error(2, "request", "path must be a non-empty string, got " .. args.describe(path))
+  end
+  return self.client:request(method, PREFIX .. "/" .. path:gsub("^/+", ""), opts)
+end
+
+function namespace_mt.__index(self, key)
+  local m = namespace_methods[key]
+  if m then return m end
+  local known = false
+  for _, name in ipairs(COLLECTIONS) do
+    if name == key then known = true break end
+  end
+  if not known then
+    args.fail(string.format("qb.v2 has no collection '%s'%s", tostring(key),
+      type(key) == "string" and suggest.hint(key, COLLECTIONS) or ""))
+  end
+  local node = new_node(self.client, require("qbench.v2.api." .. key), {}, key)
+  rawset(self, key, node)
+  return node
+end
+
+function namespace_mt.__tostring() return "qbench.v2" end
+
+--- The names of the v2 collections (`samples`, `orders`, ...), sorted.
+-- @treturn {string,...}
+function M.collections()
+  COLLECTIONS = COLLECTIONS or require "qbench.v2.api.index"
+  return COLLECTIONS
+end
+
+return M
