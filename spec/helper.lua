@@ -129,4 +129,65 @@ function M.call(method, path, opts)
   return status, core.decode(raw), h, raw
 end
 
+-- ---- v2 helpers (appended for the v2 sandbox specs)
+
+M.V2 = "/qbench/api/v2/"
+
+--- The operations of api/qbench-api-v2.json, decoded once.
+local digest
+function M.v2_digest()
+  if not digest then
+    local f = assert(io.open("api/qbench-api-v2.json", "rb"))
+    digest = core.decode(f:read("a"))
+    f:close()
+  end
+  return digest.operations
+end
+
+--- A minimal value of a digest schema: required fields only, each of its
+-- type (integers 1, strings "x", arrays of one item, objects {}).
+function M.v2_minimal(schema)
+  if schema == nil or schema == core.null then return core.null end
+  if schema.anyOf then return M.v2_minimal(schema.anyOf[#schema.anyOf]) end
+  local t = schema.type
+  if t == "integer" or t == "number" then return 1 end
+  if t == "string" then return "x" end
+  if t == "boolean" then return true end
+  if t == "array" then return core.array { M.v2_minimal(schema.items) } end
+  local out = core.object {}
+  for _, name in ipairs(schema.required or {}) do out[name] = M.v2_minimal(schema.properties[name]) end
+  return out
+end
+
+--- Error bodies of v2 have exactly these keys (plus "errors" on a 400).
+function M.v2_error_keys(body)
+  local keys = {}
+  for k in pairs(body) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return table.concat(keys, ",")
+end
+
+--- A JWT-bearer assertion for the sandbox's token endpoints (HS256).
+function M.jwt(client_id, secret, claims)
+  local now = os.time()
+  local c = { sub = client_id, iat = now, exp = now + 300 }
+  for k, v in pairs(claims or {}) do c[k] = v end
+  local h = core.b64url_encode(core.encode { alg = "HS256", typ = "JWT" })
+  local p = core.b64url_encode(core.encode(c))
+  return h .. "." .. p .. "." .. core.b64url_encode(core.hmac_sha256(secret, h .. "." .. p))
+end
+
+--- A multipart/form-data body of text fields (ordered pairs) and its
+-- Content-Type header line.
+function M.multipart(fields)
+  local boundary = "sandbox-spec-boundary-7f3a"
+  local parts = {}
+  for _, f in ipairs(fields) do
+    parts[#parts + 1] = "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"" .. f[1]
+      .. "\"\r\n\r\n" .. f[2] .. "\r\n"
+  end
+  parts[#parts + 1] = "--" .. boundary .. "--\r\n"
+  return table.concat(parts), { "Content-Type: multipart/form-data; boundary=" .. boundary }
+end
+
 return M

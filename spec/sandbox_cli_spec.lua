@@ -54,6 +54,9 @@ describe("sandbox command line", function()
     { { "--tls-cert", "x.pem" }, "--tls-cert and --tls-key go together" },
     { { "--token", "" }, "--token must not be empty" },
     { { "extra" }, "unexpected argument 'extra'" },
+    { { "--v2-scale", "0" }, "bad value for --v2-scale: '0'" },
+    { { "--v2-scale", "1001" }, "bad value for --v2-scale: '1001'" },
+    { { "--v2-sizes" }, "option '--v2-sizes' needs a value" },
   } do
     it("exits 2 with the usage on stderr for " .. table.concat(case[1], " "), function()
       local code, out, err = run(case[1])
@@ -61,6 +64,19 @@ describe("sandbox command line", function()
       assert.equal("", out)
       assert.matches("qbench-sandbox: " .. case[2], err, 1, true)
       assert.matches("usage: qbench-sandbox", err, 1, true)
+    end)
+  end
+
+  for _, case in ipairs {
+    { "samples=many", "--v2-sizes: expected NAME=N[,NAME=N...], got 'samples=many'" },
+    { "widgets=3", "--v2-sizes: unknown collection 'widgets'" },
+    { "samples=0", "--v2-sizes: samples must be an integer from 1 to 1000000" },
+  } do
+    it("exits 1 naming the problem for --v2-sizes " .. case[1], function()
+      local code, out, err = run { "--v2-sizes", case[1], "--quiet" }
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.matches("qbench-sandbox: cannot load the app: " .. case[2], err, 1, true)
     end)
   end
 

@@ -257,7 +257,8 @@ describe("sandbox control", function()
         { { match = "GET", sequence = { "503" } }, "match must be 'METHOD PATH', e.g. 'GET /qbench/api/v1/customer/7'" },
         { { match = "GET /x", sequence = {} }, "sequence must be a non-empty array" },
         { { match = "GET /x", sequence = { "explode" } },
-          "unknown fault 'explode' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS, 400:invalid_grant, 400:header_format, "
+          "unknown fault 'explode' (ok, drop, truncate, garbage, html, stall:MS, NNN, 429:SECONDS, 429-retry-after:SECONDS, "
+            .. "429-ttl:SECONDS, 400:invalid_grant, 400:header_format, "
             .. "big:BYTES, deep:LEVELS, json:bad-utf8, nul, huge-numbers, duplicate-keys)" },
         { { match = "GET /x", sequence = { 503 } }, "sequence entries must be strings" },
       } do

@@ -1,11 +1,14 @@
 -- Generates a C file that embeds Lua sources and registers them in
 -- package.preload, so qbench-sandbox needs no Lua files at run time.
--- usage: lua5.4 csrc/sandbox/embed.lua OUT.c csrc/sandbox/lua/a.lua csrc/sandbox/lua/b.lua ...
--- (module sandbox.a, sandbox.b, ...; kept out of lua/ so that the rock does not install them)
--- A file lua/x/y.lua becomes module "x.y".
-local out_path = assert(arg[1], "usage: embed.lua OUT.c FILE.lua...")
+-- usage: lua5.4 csrc/sandbox/embed.lua OUT.c ROOT ROOT/a.lua ROOT/v2/b.lua ...
+-- A file is named after its path under ROOT: ROOT/a.lua is module
+-- "sandbox.a", ROOT/v2/b.lua "sandbox.v2.b". (Kept out of lua/ so that the
+-- rock does not install them.)
+local out_path, root = arg[1], arg[2]
+assert(out_path and root, "usage: embed.lua OUT.c ROOT FILE.lua...")
+root = root:gsub("/+$", "") .. "/"
 local files = {}
-for i = 2, #arg do files[#files + 1] = arg[i] end
+for i = 3, #arg do files[#files + 1] = arg[i] end
 table.sort(files) -- stable output whatever order make passes them in
 
 local parts = {
@@ -19,7 +22,8 @@ for i, path in ipairs(files) do
   f:close()
   -- Fail the build on a syntax error instead of at the first request.
   assert(load(src, "@" .. path, "t"))
-  local name = "sandbox." .. path:match("([^/]+)%.lua$")
+  assert(path:sub(1, #root) == root and path:match("%.lua$"), path .. " is not a .lua file under " .. root)
+  local name = "sandbox." .. path:sub(#root + 1, -5):gsub("/", ".")
   local bytes = {}
   for j = 1, #src do
     bytes[#bytes + 1] = tostring(src:byte(j))

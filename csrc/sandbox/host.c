@@ -612,6 +612,8 @@ static int load_app(lua_State *L)
 	set_int(L, "rate_limit_n", cfg->rate_limit_n);
 	set_int(L, "rate_limit_s", cfg->rate_limit_s);
 	set_int(L, "log_limit", cfg->log_limit);
+	set_int(L, "v2_scale", cfg->v2_scale);
+	set_str(L, "v2_sizes", cfg->v2_sizes);
 	lua_call(L, 1, 1);
 	if (!lua_isfunction(L, -1))
 		return luaL_error(L, "sandbox.app.init did not return a handler");

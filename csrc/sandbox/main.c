@@ -21,7 +21,7 @@
 static const char usage_text[] =
 	"usage: qbench-sandbox [options]\n"
 	"\n"
-	"A local fake of the QBench LIMS v1 Customers API, bound to 127.0.0.1.\n"
+	"A local fake of the QBench LIMS API (v1 Customers, all of v2), bound to 127.0.0.1.\n"
 	"Prints 'qbench-sandbox listening on http://127.0.0.1:PORT' once ready.\n"
 	"\n"
 	"  --port N                 port to bind, 0 for a free one (default 0)\n"
@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"  --tls-cert FILE          serve HTTPS with this PEM certificate\n"
 	"  --tls-key FILE           ... and this PEM private key\n"
 	"  --log-limit N            keep the last N request-log entries (default 10000)\n"
+	"  --v2-scale N             multiply the v2 collections' default sizes by N (1..1000)\n"
+	"  --v2-sizes LIST          v2 sizes, e.g. samples=10000,orders=50 (unset ones follow)\n"
 	"  --die-with-parent        exit when the parent process dies\n"
 	"  --quiet                  no diagnostics on stderr except errors\n"
 	"  --help                   show this help\n"
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 {
 	struct sb_config cfg = {
 		.port = 0, .customers = 75, .seed = 1, .token = "sandbox-token",
-		.token_ttl = 3600, .log_limit = 10000,
+		.token_ttl = 3600, .log_limit = 10000, .v2_scale = 1,
 	};
 	struct sb_host *host;
 	sigset_t sigs;
@@ -120,7 +122,8 @@ int main(int argc, char **argv)
 			    && strcmp(a, "--client-secret") && strcmp(a, "--token-ttl")
 			    && strcmp(a, "--latency-ms") && strcmp(a, "--concurrency-limit")
 			    && strcmp(a, "--rate-limit") && strcmp(a, "--tls-cert")
-			    && strcmp(a, "--tls-key") && strcmp(a, "--log-limit"))
+			    && strcmp(a, "--tls-key") && strcmp(a, "--log-limit")
+			    && strcmp(a, "--v2-scale") && strcmp(a, "--v2-sizes"))
 				usage_error("unknown option '%s'", a);
 			usage_error("option '%s' needs a value", a);
 		} else if (strcmp(a, "--port") == 0) {
@@ -151,6 +154,10 @@ int main(int argc, char **argv)
 			cfg.tls_key = v;
 		} else if (strcmp(a, "--log-limit") == 0) {
 			cfg.log_limit = parse_long(a, v, 0, 100000000);
+		} else if (strcmp(a, "--v2-scale") == 0) {
+			cfg.v2_scale = parse_long(a, v, 1, 1000);
+		} else if (strcmp(a, "--v2-sizes") == 0) {
+			cfg.v2_sizes = v;
 		} else {
 			usage_error("unknown option '%s'", a);
 		}

@@ -1,5 +1,5 @@
 /*
- * qbench-sandbox: a local fake of the QBench v1 Customers API.
+ * qbench-sandbox: a local fake of the QBench API (v1 Customers, all of v2).
  *
  * The C side is only a host: HTTP (libmicrohttpd), TLS, sleeping, dropping
  * connections and crypto primitives. Every API decision is made by the Lua
@@ -27,6 +27,8 @@ struct sb_config {
 	const char *tls_cert;
 	const char *tls_key;
 	long log_limit;
+	long v2_scale;            /* multiplies the v2 collections' default sizes */
+	const char *v2_sizes;     /* "samples=10000,tests=5" or NULL; checked by the Lua app */
 	int die_with_parent;
 	int quiet;
 };

@@ -4,7 +4,9 @@
 SANDBOX := $(BUILD)/qbench-sandbox
 
 SANDBOX_SRCS := $(wildcard csrc/sandbox/*.c)
-SANDBOX_LUA := $(sort $(wildcard csrc/sandbox/lua/*.lua))
+SANDBOX_LUA_ROOT := csrc/sandbox/lua
+# Modules one directory deep too: sandbox.v2.x, sandbox.lims.x, ...
+SANDBOX_LUA := $(sort $(wildcard $(SANDBOX_LUA_ROOT)/*.lua $(SANDBOX_LUA_ROOT)/*/*.lua))
 SANDBOX_EMBED_C := $(BUILD)/sandbox/embedded_lua.c
 SANDBOX_OBJS := $(patsubst csrc/sandbox/%.c,$(BUILD)/sandbox/%.o,$(SANDBOX_SRCS)) \
                 $(BUILD)/sandbox/embedded_lua.o
@@ -32,7 +34,7 @@ $(SANDBOX_SHARED_OBJS): $(BUILD)/sandbox/shared/%.o: csrc/%.c
 
 $(SANDBOX_EMBED_C): csrc/sandbox/embed.lua $(SANDBOX_LUA)
 	@mkdir -p $(dir $@)
-	$(SANDBOX_LUA_RUN) csrc/sandbox/embed.lua $@ $(SANDBOX_LUA)
+	$(SANDBOX_LUA_RUN) csrc/sandbox/embed.lua $@ $(SANDBOX_LUA_ROOT) $(SANDBOX_LUA)
 
 $(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_SHARED_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(SANDBOX_LIBS)

@@ -1,0 +1,128 @@
+-- The v2 API: one route per operation of the generated table, each with
+-- its handler (a read, a bulk write or an action), behind the same
+-- pipeline as v1 (faults, limits, auth, the JSON body step). Every handler
+-- first checks the request's query and path parameters (lims/params).
+local operations = require "sandbox.v2.operations"
+local catalog = require "sandbox.lims.catalog"
+local relations = require "sandbox.lims.relations"
+local sizes = require "sandbox.lims.sizes"
+local params = require "sandbox.lims.params"
+local answers = require "sandbox.lims.answers"
+local lists = require "sandbox.lims.lists"
+local writes = require "sandbox.lims.writes"
+local actions = require "sandbox.lims.actions"
+local integrations = require "sandbox.lims.integrations"
+local auth_endpoints = require "sandbox.lims.auth_endpoints"
+local DB = require "sandbox.lims.db"
+
+local M = {}
+
+local cfg
+local command_line_sizes
+local db
+
+function M.configure(config)
+  cfg = config
+  local t, why = sizes.parse_list(cfg.v2_sizes)
+  if not t then error(why, 0) end
+  command_line_sizes = t
+end
+
+-- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil.
+function M.reset(v2, seed)
+  db = DB.new(sizes.resolve({ scale = cfg.v2_scale }, command_line_sizes, v2), seed)
+end
+
+-- The path after /qbench/api/v2/.
+local function rest(op) return op.path:sub(#catalog.PREFIX + 1) end
+
+local function grant_schema()
+  for _, op in ipairs(operations) do
+    if op.path == catalog.PREFIX .. "auth/token" then return op.body.schema end
+  end
+end
+
+local SPECIAL = {
+  ["POST customers/{customer_id}/contacts"] = actions.link_contacts,
+  ["POST contacts/{contact_id}/customers"] = actions.link_customers,
+  ["DELETE customers/{customer_id}/contacts/{contact_id}"] = actions.unlink_contact,
+  ["POST payments/{payment_id}/invoices"] = actions.apply_payment,
+  ["PATCH payments/{payment_id}/invoices"] = actions.update_payment_invoices,
+  ["DELETE payments/{payment_id}/invoices/{invoice_id}"] = actions.unapply_payment,
+  ["POST invoices/{invoice_id}/sync"] = actions.sync_invoice,
+  ["POST invoices/{invoice_id}/send-email"] = actions.email_invoice,
+  ["POST payments/{payment_id}/send-email"] = actions.email_payment,
+  ["POST reports/publish"] = actions.publish_reports,
+  ["PATCH tests/worksheets/dynamic/named-cells"] = actions.named_cells,
+  ["POST labels/{label_id}/{data_type}"] = actions.print_labels,
+  ["GET tests/{test_id}/worksheet/data"] = actions.worksheet("tests", "test_id"),
+  ["GET batches/{batch_id}/worksheet/data"] = actions.worksheet("batches", "batch_id"),
+  ["POST auth/token"] = auth_endpoints.token,
+  ["POST auth/token/refresh"] = auth_endpoints.refresh(grant_schema()),
+  ["GET auth/token/info"] = auth_endpoints.info,
+}
+
+-- The id a path parameter gives, as the collection numbers it.
+local function path_id(ctx, col, name) return db:internal_id(col, ctx.path[name]) end
+
+-- The handler of one operation: function(ctx) -> status, body, headers.
+local function handler_of(op)
+  local sub = rest(op)
+  local key = op.method .. " " .. sub
+  if SPECIAL[key] then return SPECIAL[key] end
+
+  local kind = sub:match("^integrations/{integration_id}/([%w%-]+)")
+  if kind then
+    local one = sub:match("/{entity_id}$") ~= nil
+    if op.method == "GET" then return one and integrations.get(kind) or integrations.list(kind) end
+    if op.method == "POST" then return integrations.create(kind) end
+    if op.method == "DELETE" then return integrations.delete(kind) end
+  end
+
+  local sublist = relations.SUBLISTS[sub]
+  if sublist and op.method == "GET" then
+    local child, relation = sublist[1], sublist[2]
+    local parent_col = catalog.first_collection(op.path)
+    local name = sub:match("^[%w%-]+/{([%w_]+)}")
+    return function(ctx)
+      local id = path_id(ctx, parent_col, name)
+      if not id or not db:exists(parent_col, id) then
+        return answers.not_found(answers.noun(parent_col) .. " " .. tostring(ctx.path[name]))
+      end
+      return lists.list(db, op, ctx.args, child, { id = id, relation = relation })
+    end
+  end
+
+  local col = catalog.first_collection(op.path)
+  local one = sub:match("^[%w%-]+/{([%w_]+)}$")
+  if col and sub:match("^[%w%-]+$") then
+    if op.method == "GET" then return function(ctx) return lists.list(db, op, ctx.args, col) end end
+    if op.method == "POST" then return function(ctx) return writes.create(db, op, col, ctx.body) end end
+    if op.method == "PATCH" then return function(ctx) return writes.update(db, op, col, ctx.body) end end
+  elseif col and one then
+    if op.method == "GET" then return function(ctx) return lists.get(db, col, path_id(ctx, col, one)) end end
+    if op.method == "DELETE" then return function(ctx) return writes.delete(db, col, path_id(ctx, col, one)) end end
+  end
+  error("no sandbox handler for " .. key)
+end
+
+local function route(op)
+  local handle = handler_of(op)
+  local json_body = op.body and op.body.content_type == "application/json"
+  return {
+    method = op.method, path = op.path, auth = op.auth, body = json_body and "json" or nil,
+    handler = function(req)
+      local args, path, errs = params.check(op, req)
+      if errs then return answers.bad_request(errs) end
+      return handle { db = db, op = op, req = req, args = args, path = path, body = req.json, cfg = cfg }
+    end,
+  }
+end
+
+function M.routes()
+  local out = {}
+  for _, op in ipairs(operations) do out[#out + 1] = route(op) end
+  return out
+end
+
+return M
