@@ -240,6 +240,20 @@ local function id_methods(rec, lua_path, methods)
   end
 end
 
+-- The declared type of path parameter `name`, from any operation at or below `node`.
+local function param_type(node, name)
+  for _, op in pairs(node.ops) do
+    for _, p in ipairs(op.params) do
+      if p["in"] == "path" and p.name == name then return p.type ~= nil and p.type ~= null and p.type or "string" end
+    end
+  end
+  for _, child in pairs(node.children) do
+    local t = param_type(child, name)
+    if t then return t end
+  end
+  return node.param and param_type(node.param, name) or nil
+end
+
 -- The emitted table of a node. `lua_path` is how a caller reaches it (for the doc):
 -- "v2.samples", "v2.customers(customer_id)", ...
 local function build(node, lua_path, on_record)
@@ -273,6 +287,8 @@ local function build(node, lua_path, on_record)
   if rec and (next(rec.children) ~= nil or rec.param) then
     out.record = build(rec, lua_path .. "(" .. rec.name .. ")", true)
     out.record.param = rec.name
+    local t = param_type(rec, rec.name)
+    if t ~= "integer" then out.record.param_type = t end
   end
   if not next(out.children) then out.children = nil end
   if not next(out.methods) then out.methods = nil end
@@ -365,6 +381,7 @@ local function emit_file(tree, name)
   local function emit_node(node, indent)
     w(indent .. "path = " .. string.format("%q", node.path) .. ",")
     if node.param then w(indent .. "param = " .. string.format("%q", node.param) .. ",") end
+    if node.param_type then w(indent .. "param_type = " .. string.format("%q", node.param_type) .. ",") end
     if node.methods then
       w(indent .. "methods = {")
       for _, k in ipairs(sorted_keys(node.methods)) do

@@ -168,11 +168,12 @@ function node_mt.__call(self, id)
     args.fail(string.format("v2 %s has nothing below one record: call its methods (%s)", self.label,
       table.concat(names_of(self), ", ")))
   end
-  local checked = id_checker { id = rec.param, id_type = "integer" }(id, 1, self.label, rec.param)
+  local checked = id_checker { id = rec.param, id_type = rec.param_type or "integer" }(id, 1, self.label, rec.param)
   local scope = {}
   for k, v in pairs(self.scope) do scope[k] = v end
   scope[rec.param] = checked
-  return new_node(self.client, rec, scope, string.format("%s(%d)", self.label, checked))
+  local shown = math.type(checked) == "integer" and string.format("%d", checked) or string.format("%q", checked)
+  return new_node(self.client, rec, scope, string.format("%s(%s)", self.label, shown))
 end
 
 function node_mt.__tostring(self)

@@ -9,6 +9,7 @@ return {
   record = {
     path = "/api-clients/{api_client_id}",
     param = "api_client_id",
+    param_type = "string",
     methods = {
       get = { "GET", "/api-clients/{api_client_id}", name = "Retrieve a single resource by ID", status = 200 },
     },
