@@ -9,7 +9,7 @@
 -- so an exported file, edited, syncs back.
 local qbench = require "qbench"
 local argparse = require "argparse"
-local csv = require "qbench.cli.csv"
+local csv = require "qbench.csv"
 
 local SYNCED = { "customer_name", "email", "phone", "fax", "address", "comments", "tags" }
 

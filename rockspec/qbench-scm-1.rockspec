@@ -18,11 +18,13 @@ dependencies = {
   "lua-cjson",
   "argparse", -- the qbench command's arguments
 }
--- On Debian and Ubuntu libcurl's headers are under the multiarch directory:
--- luarocks make CURL_INCDIR=/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIARCH) ...
+-- Found by their libraries only: LuaRocks's header check looks in $(CURL_DIR)/include and
+-- misses Debian's and Ubuntu's multiarch directory, which the compiler searches by itself.
+-- Elsewhere point LuaRocks at them: CURL_DIR=/opt/curl, or CURL_INCDIR=... CURL_LIBDIR=...
+-- (OPENSSL_DIR, OPENSSL_INCDIR and OPENSSL_LIBDIR likewise).
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
-  OPENSSL = { header = "openssl/hmac.h", library = "crypto" },
+  CURL = { library = "curl" },
+  OPENSSL = { library = "crypto" },
 }
 build = {
   type = "builtin",
@@ -43,14 +45,37 @@ build = {
     ["qbench.auth"] = "lua/qbench/auth.lua",
     ["qbench.batch"] = "lua/qbench/batch.lua",
     ["qbench.cli"] = "lua/qbench/cli.lua",
+    ["qbench.cli.columns"] = "lua/qbench/cli/columns.lua",
     ["qbench.cli.commands"] = "lua/qbench/cli/commands.lua",
-    ["qbench.cli.csv"] = "lua/qbench/cli/csv.lua",
+    ["qbench.cli.commands.customer_import"] = "lua/qbench/cli/commands/customer_import.lua",
+    ["qbench.cli.commands.customer_tags"] = "lua/qbench/cli/commands/customer_tags.lua",
+    ["qbench.cli.commands.customers"] = "lua/qbench/cli/commands/customers.lua",
+    ["qbench.cli.commands.request"] = "lua/qbench/cli/commands/request.lua",
+    ["qbench.cli.commands.v2"] = "lua/qbench/cli/commands/v2.lua",
+    ["qbench.cli.context"] = "lua/qbench/cli/context.lua",
+    ["qbench.cli.customer_fields"] = "lua/qbench/cli/customer_fields.lua",
+    ["qbench.cli.errors"] = "lua/qbench/cli/errors.lua",
+    ["qbench.cli.files"] = "lua/qbench/cli/files.lua",
     ["qbench.cli.format"] = "lua/qbench/cli/format.lua",
+    ["qbench.cli.json"] = "lua/qbench/cli/json.lua",
+    ["qbench.cli.listing"] = "lua/qbench/cli/listing.lua",
+    ["qbench.cli.options"] = "lua/qbench/cli/options.lua",
+    ["qbench.cli.output"] = "lua/qbench/cli/output.lua",
     ["qbench.cli.parser"] = "lua/qbench/cli/parser.lua",
+    ["qbench.cli.plan"] = "lua/qbench/cli/plan.lua",
     ["qbench.cli.progress"] = "lua/qbench/cli/progress.lua",
+    ["qbench.cli.records"] = "lua/qbench/cli/records.lua",
+    ["qbench.cli.repair"] = "lua/qbench/cli/repair.lua",
+    ["qbench.cli.v2_parser"] = "lua/qbench/cli/v2_parser.lua",
+    ["qbench.cli.v2_tree"] = "lua/qbench/cli/v2_tree.lua",
+    ["qbench.cli.where"] = "lua/qbench/cli/where.lua",
     ["qbench.client"] = "lua/qbench/client.lua",
+    ["qbench.csv"] = "lua/qbench/csv.lua",
     ["qbench.error"] = "lua/qbench/error.lua",
     ["qbench.filters"] = "lua/qbench/filters.lua",
+    ["qbench.loop"] = "lua/qbench/loop.lua",
+    ["qbench.loop.cqueues"] = "lua/qbench/loop/cqueues.lua",
+    ["qbench.loop.luv"] = "lua/qbench/loop/luv.lua",
     ["qbench.pacer"] = "lua/qbench/pacer.lua",
     ["qbench.paging"] = "lua/qbench/paging.lua",
     ["qbench.registry"] = "lua/qbench/registry.lua",

@@ -11,7 +11,8 @@ local CSV_COLUMNS = { "id", "customer_name", "email", "phone", "fax", "address",
   "contact_ids", "account_number", "license_number", "billing_contact_name", "billing_email",
   "payment_term_days", "company_discount", "deleted", "date_created", "last_updated" }
 
--- What a CSV cell must hold for a value, by this spec's own rules.
+-- What a CSV cell must hold for a value, by this spec's own rules: a float
+-- in as few digits as read back the same number.
 local function expected_cell(customer, column)
   local v = customer[column]
   if column == "tags" then return table.concat(customer.tags, ";") end
@@ -21,7 +22,12 @@ local function expected_cell(customer, column)
     return table.concat(ids, ";")
   end
   if v == nil or v == null then return "" end
-  if math.type(v) == "float" then return string.format("%.14g", v) end
+  if math.type(v) == "float" then
+    for digits = 1, 17 do
+      local s = string.format("%." .. digits .. "g", v)
+      if tonumber(s) == v then return s end
+    end
+  end
   return tostring(v)
 end
 
@@ -66,7 +72,10 @@ describe("qbench command", function()
       { "customers", "assay-discounts", "update" }, { "customers", "assay-discounts", "delete" },
       { "customers", "panel-discounts" }, { "customers", "panel-discounts", "create" },
       { "customers", "panel-discounts", "update" }, { "customers", "panel-discounts", "delete" },
-      { "request" },
+      { "customers", "tag" }, { "customers", "import" },
+      { "request" }, { "v2" }, { "v2", "samples" }, { "v2", "samples", "list" }, { "v2", "customers", "contacts" },
+      { "v2", "customers", "contacts", "list" }, { "v2", "tests", "worksheet", "data", "get" },
+      { "v2", "invoices", "sync" }, { "v2", "reports", "publish" },
     }
     it("exists on every subcommand, exits 0 with that subcommand's usage, and sends nothing", function()
       for _, words in ipairs(commands) do
@@ -407,22 +416,46 @@ describe("qbench command", function()
       { { "request", "GET", "customer", "--query", "novalue" }, "--query wants KEY=VALUE" },
       { { "request", "POST", "customer", "--data", "{nope" }, "--data is not JSON" },
       { { "--url", "ftp://example.invalid", "customers", "get", "1" }, "option url must be an http:// or https:// URL" },
+      { { "customers", "list", "--columns", "id,nope" }, "unknown field 'nope' of customers" },
+      { { "customers", "list", "--where", "nope~x" }, "unknown field 'nope' of customers" },
+      { { "customers", "list", "--where", "customer_name" }, "--where wants FIELD~LUA_PATTERN or FIELD=VALUE" },
+      { { "customers", "list", "--where", "customer_name~(" }, "--where: malformed pattern '('" },
+      { { "customers", "list", "--format", "csv", "--pretty" }, "--pretty applies to --format json" },
+      { { "customers", "update", "5", "--add-tag", "x", "--tag", "y" }, "--add-tag and --remove-tag exclude --tag" },
+      { { "customers", "update", "5", "--add-tag", "x", "--remove-tag", "x" }, "tag 'x' is both added and removed" },
+      { { "customers", "tag", "--add-tag", "x" }, "missing option '--match'" },
+      { { "customers", "tag", "--match", "id=1" }, "give --add-tag or --remove-tag" },
+      { { "customers", "import", "/nonexistent/file.csv" }, "cannot read /nonexistent/file.csv" },
+      { { "v2", "samples", "list", "--filter", "order_ids=x" }, "filter 'order_ids[1]' must be an integer, got \"x\"" },
+      { { "v2", "samples", "list", "--filter", "nope=1" }, "unknown filter 'nope' for samples" },
+      { { "v2", "samples", "frobnicate" }, "unknown command 'frobnicate'" },
+      { { "v2", "samples", "create" }, "give the records with --data, --file or --csv" },
     }
-    it("is 2 for a usage error, with the message on stderr, nothing on stdout, nothing sent", function()
+    it("is 2 for a usage error: ONE line on stderr naming the command's --help, nothing on stdout, nothing sent", function()
       for _, case in ipairs(usage_errors) do
         local r = run(case[1])
         local name = table.concat(case[1], " ")
         assert.equal(2, r.status, name)
         assert.equal("", r.out, name)
         assert.truthy(r.err:find(case[2], 1, true), name .. ": " .. r.err)
+        assert.matches("^qbench: [^\n]+; see 'qbench[%w%- ]*%-%-help'\n$", r.err, name)
       end
       assert.same({}, helper.requests())
+    end)
+
+    it("names the subcommand whose --help to read", function()
+      assert.equal("qbench: missing argument 'id'; see 'qbench customers get --help'\n", run { "customers", "get" }.err)
+      assert.equal("qbench: a command is required; see 'qbench --help'\n", run {}.err)
+      assert.equal("qbench: --pretty applies to --format json; see 'qbench customers list --help'\n",
+        run { "customers", "list", "--format", "table", "--pretty" }.err)
+      assert.equal("qbench: unknown filter 'nope' for samples; see 'qbench v2 samples list --help'\n",
+        run { "v2", "samples", "list", "--filter", "nope=1" }.err)
     end)
 
     it("is 2 when the instance or the credentials are missing", function()
       local r = run({ "customers", "get", "1" }, { env = { QBENCH_TOKEN = "x" } })
       assert.equal(2, r.status)
-      assert.equal("qbench: no QBench instance: give --url or set QBENCH_URL\n", r.err)
+      assert.equal("qbench: no QBench instance: give --url or set QBENCH_URL; see 'qbench customers get --help'\n", r.err)
       r = run({ "customers", "get", "1" }, { env = { QBENCH_URL = sb.url } })
       assert.equal(2, r.status)
       assert.matches("^qbench: no credentials: set QBENCH_TOKEN", r.err)

@@ -16,13 +16,15 @@ describe("examples", function()
   teardown(function() qb:close() end)
   before_each(function() helper.reset() end)
 
-  local function run(script, args)
+  local function run(script, args, opts)
     local argv = { "lua5.4", "examples/" .. script }
     for _, a in ipairs(args or {}) do argv[#argv + 1] = a end
-    return process.run(argv, { env = {
+    opts = opts or {}
+    opts.env = {
       QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token,
       LUA_PATH = "lua/?.lua;lua/?/init.lua;;", LUA_CPATH = "build/?.so;;",
-    } })
+    }
+    return process.run(argv, opts)
   end
 
   local function methods_sent()
@@ -82,6 +84,25 @@ describe("examples", function()
       local r = run("export_csv.lua")
       assert.equal(0, r.status)
       assert.equal(76, #process.parse_csv(r.out))
+    end)
+
+    it("puts ' before cells a spreadsheet would run as formulas, never before numbers", function()
+      local id = assert(qb.customer:create { customer_name = '=HYPERLINK("http://evil.example")', phone = "-1+1",
+        comments = "@SUM(A1)" })
+      local r = run("export_csv.lua")
+      assert.equal(0, r.status, r.err)
+      local rows = process.parse_csv(r.out)
+      local last = rows[#rows]
+      assert.equal(tostring(id), last[1])
+      assert.equal([['=HYPERLINK("http://evil.example")]], last[2])
+      assert.equal("'-1+1", last[4])
+      assert.equal("'@SUM(A1)", last[7])
+    end)
+
+    it("exits 1 with a message when the output cannot be written", function()
+      local r = run("export_csv.lua", {}, { stdout = "/dev/full" })
+      assert.equal(1, r.status)
+      assert.equal("cannot write the CSV: No space left on device\n", r.err)
     end)
   end)
 

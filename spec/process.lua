@@ -1,6 +1,8 @@
 -- Runs a command for the specs of the `qbench` command and the examples:
 -- its stdout, stderr and exit status, with the QBENCH_* variables of the
 -- runner's environment removed so that only what a spec gives is seen.
+-- Every run is bounded: a command still running after opts.timeout seconds
+-- (default 60) is killed, and its status is then 137.
 local helper = require "helper"
 
 local M = {}
@@ -9,38 +11,90 @@ local q = helper.shell_quote
 
 local CLEARED = { "QBENCH_URL", "QBENCH_TOKEN", "QBENCH_CLIENT_ID", "QBENCH_CLIENT_SECRET" }
 
---- argv: an array of words; opts.env: {NAME = value}; opts.stdin: text for standard input.
--- Returns {out =, err =, status =}.
-function M.run(argv, opts)
-  opts = opts or {}
-  local words = { "env" }
+local function read_file(name)
+  local f = io.open(name, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The command line of argv under `env` and `timeout`, with opts.env set.
+-- --foreground: a signal timeout gets is passed on once, to the command only
+-- (without it, a second copy goes to the whole group, and a second SIGINT
+-- kills a Lua script outright).
+local function command_of(argv, opts)
+  local words = { "timeout", "--foreground", "-s", "KILL", tostring(opts.timeout or 60), "env" }
   for _, name in ipairs(CLEARED) do words[#words + 1] = "-u " .. name end
   local names = {}
   for k in pairs(opts.env or {}) do names[#names + 1] = k end
   table.sort(names)
   for _, k in ipairs(names) do words[#words + 1] = q(k .. "=" .. opts.env[k]) end
   for _, w in ipairs(argv) do words[#words + 1] = q(w) end
+  return table.concat(words, " ")
+end
+
+--- argv: an array of words. opts: env ({NAME = value}), stdin (text for standard
+-- input), timeout (seconds), stdout ("closed" to run with descriptor 1 closed,
+-- or a file name to write it to; out is then ""), pipe_to (a shell command that
+-- reads the output, e.g. "head -c 100"; out is what it prints, status still the
+-- command's own) with ignore_sigpipe (start the command with SIGPIPE ignored).
+-- Returns {out =, err =, status =}.
+function M.run(argv, opts)
+  opts = opts or {}
   local err_file = os.tmpname()
   local in_file
-  local cmd = table.concat(words, " ") .. " 2>" .. q(err_file)
+  local cmd = command_of(argv, opts) .. " 2>" .. q(err_file)
   if opts.stdin then
-    in_file = os.tmpname()
-    local f = assert(io.open(in_file, "wb"))
-    f:write(opts.stdin)
-    f:close()
+    in_file = M.temp_file(opts.stdin)
     cmd = cmd .. " <" .. q(in_file)
   else
     cmd = cmd .. " </dev/null"
   end
+  if opts.stdout == "closed" then
+    cmd = cmd .. " >&-"
+  elseif opts.stdout then
+    cmd = cmd .. " >" .. q(opts.stdout)
+  end
+  local status_file
+  if opts.pipe_to then
+    status_file = os.tmpname()
+    cmd = string.format("bash -c %s", q(string.format("%s%s | %s; echo ${PIPESTATUS[0]} >%s",
+      opts.ignore_sigpipe and "trap '' PIPE; " or "", cmd, opts.pipe_to, q(status_file))))
+  end
   local p = assert(io.popen(cmd, "r"))
   local out = p:read("a")
   local _, how, code = p:close()
-  local f = assert(io.open(err_file, "rb"))
-  local err = f:read("a")
-  f:close()
+  local err = read_file(err_file)
   os.remove(err_file)
   if in_file then os.remove(in_file) end
-  return { out = out, err = err, status = how == "exit" and code or 128 + code }
+  local status = how == "exit" and code or 128 + code
+  if status_file then
+    status = math.tointeger(tonumber(read_file(status_file):match("%d+")))
+    os.remove(status_file)
+  end
+  return { out = out, err = err, status = status }
+end
+
+--- Starts a command in the background with stdout and stderr to files.
+-- Returns {pid =, wait = function() -> {out =, err =, status =}}; wait is
+-- bounded by opts.timeout as for run.
+function M.start(argv, opts)
+  opts = opts or {}
+  local out_file, err_file = os.tmpname(), os.tmpname()
+  -- `exec` keeps the pid printed: signals sent to it reach the command itself.
+  local cmd = string.format("echo $$; exec %s >%s 2>%s </dev/null", command_of(argv, opts), q(out_file), q(err_file))
+  local p = assert(io.popen(cmd, "r"))
+  local pid = assert(math.tointeger(tonumber(p:read("l"))))
+  local proc = { pid = pid }
+  function proc.wait()
+    local _, how, code = p:close()
+    local r = { out = read_file(out_file), err = read_file(err_file), status = how == "exit" and code or 128 + code }
+    os.remove(out_file)
+    os.remove(err_file)
+    return r
+  end
+  return proc
 end
 
 --- A file holding `text`, removed by the caller (os.remove).
@@ -52,9 +106,12 @@ function M.temp_file(text)
   return name
 end
 
---- A strict RFC 4180 reader, written apart from qbench.cli.csv so that the
+--- The content of a file.
+M.read_file = read_file
+
+--- A strict RFC 4180 reader, written apart from qbench.csv so that the
 -- specs never check that module's output with that module: records end
--- with CRLF, a bare LF is only allowed inside quotes. Returns the records.
+-- with CRLF, a bare LF or CR is only allowed inside quotes. Returns the records.
 function M.parse_csv(text)
   local rows, row, buf = {}, {}, {}
   local i, n, quoted = 1, #text, false

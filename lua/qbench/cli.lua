@@ -1,111 +1,121 @@
 --- The `qbench` command: shell automation of the QBench API without writing Lua.
 -- `bin/qbench` calls `main(arg)` and exits with what it returns: 0 success,
--- 1 API or network failure, 2 usage error. Output goes to stdout only;
--- errors and the progress line go to stderr.
+-- 1 API or network failure (or output that cannot be written), 2 usage error,
+-- 130 interrupted. Output goes to stdout only; errors, reports and the
+-- progress line go to stderr.
 -- @module qbench.cli
 
 local qbench = require "qbench"
-local parser = require "qbench.cli.parser"
+local core = require "qbench.core"
+local text = require "qbench.text"
 local commands = require "qbench.cli.commands"
+local context = require "qbench.cli.context"
+local errors = require "qbench.cli.errors"
+local Output = require "qbench.cli.output"
+local parser = require "qbench.cli.parser"
 
 local M = {}
 
-local EXIT_FAILURE, EXIT_USAGE = 1, 2
+local EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
-local usage_mt = { __name = "qbench.cli.ParseError" }
+local parse_mt = { __name = "qbench.cli.ParseError" }
 
-local function nonempty(s)
-  if s == nil or s == "" then return nil end
-  return s
+local function version_text()
+  return string.format("qbench %s (libcurl %s, %s)", qbench._VERSION, core.curl_version, _VERSION)
 end
 
--- Client options from the command line, then the environment. As for the
--- module-level client, a token wins; the OAuth client id and secret are used
--- only without one (the library refuses both at once).
-local function client_options(a, getenv)
-  local opts = {
-    url = nonempty(a.url) or nonempty(getenv "QBENCH_URL"),
-    token = nonempty(a.token) or nonempty(getenv "QBENCH_TOKEN"),
-    timeout = a.timeout,
-    retries = a.retries,
-  }
-  if not opts.url then return nil, "no QBench instance: give --url or set QBENCH_URL" end
-  if not opts.token then
-    opts.client_id, opts.client_secret = nonempty(getenv "QBENCH_CLIENT_ID"), nonempty(getenv "QBENCH_CLIENT_SECRET")
-    if not (opts.client_id and opts.client_secret) then
-      return nil, "no credentials: set QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET), or give --token"
+local function usage_line(err_out, message, path)
+  err_out:write("qbench: ", text.printable(message), "; see '", path or "qbench", " --help'\n")
+  return EXIT_USAGE
+end
+
+local function cannot_write(err_out, reason)
+  err_out:write("qbench: cannot write the output: ", tostring(reason), "\n")
+  return EXIT_FAILURE
+end
+
+-- Runs `fn` with the output checked; returns nil, or the reason a write failed.
+local function output_failure(fn)
+  local ok, e = pcall(fn)
+  if ok then return nil end
+  if errors.is_output(e) then return e.message end
+  error(e, 0)
+end
+
+-- What an error raised by a command means for the user, and the exit status.
+local function ended_by(ctx, e, err_out, a)
+  if errors.is_output(e) then return cannot_write(err_out, e.message) end
+  if errors.is_usage(e) then return usage_line(err_out, e.message, "qbench " .. tostring(a._path)) end
+  local reason = errors.bad_argument(e)
+  if reason then return usage_line(err_out, reason, "qbench " .. tostring(a._path)) end
+  local interrupted, api = errors.is_interrupt(e), qbench.is_error(e)
+  if interrupted or api then
+    -- Close what was written: a JSON array gets its "]", a table is printed.
+    local failed = output_failure(function()
+      if ctx.on_abort then ctx.on_abort() end
+      ctx.out:flush()
+    end)
+    if api then ctx.fail(e) end
+    if failed then return cannot_write(err_out, failed) end
+    if interrupted then
+      err_out:write("qbench: interrupted\n")
+      return EXIT_INTERRUPTED
     end
+    return EXIT_FAILURE
   end
-  return opts
-end
-
--- "bad argument #1 to 'new' (option url must be ...)" without the position prefix.
-local function raised_message(e)
-  return (tostring(e):gsub("^[^\n]-:%d+: ", ""))
+  err_out:write("qbench: internal error: ", text.printable(tostring(e)), "\n")
+  return EXIT_FAILURE
 end
 
 --- Runs the command line `argv` (an array of strings, as `arg`).
 -- @tparam {string,...} argv the arguments
--- @tparam[opt] table io_ `{out = file, err = file, getenv = function}`, for embedding; defaults to the process's
+-- @tparam[opt] table io_ `{out = file, err = file, getenv = function, terminal = boolean}`, for
+-- embedding; defaults to the process's (terminal: whether stdout is one)
 -- @treturn integer the exit status
 function M.main(argv, io_)
   io_ = io_ or {}
-  local out, err_out, getenv = io_.out or io.stdout, io_.err or io.stderr, io_.getenv or os.getenv
-
-  local p = parser.new()
-  -- argparse's own handler exits with status 1; a usage error here is 2.
-  p.error = function(current, msg)
-    error(setmetatable({ usage = current:get_usage(), message = msg }, usage_mt), 0)
-  end
+  local out_file, err_out, getenv = io_.out or io.stdout, io_.err or io.stderr, io_.getenv or os.getenv
   local args = {}
   for i = 1, #argv do args[i] = argv[i] end
-  local ok, a = pcall(p.parse, p, args)
-  if not ok then
-    if getmetatable(a) ~= usage_mt then error(a, 0) end
-    err_out:write(a.usage, "\n\nError: ", a.message, "\n")
-    return EXIT_USAGE
+
+  local p = parser.new(args, version_text())
+  -- argparse's own handler prints the usage block and exits 1; here it is one line and 2.
+  p.error = function(current, msg)
+    local path = current._get_fullname and current:_get_fullname() or "qbench"
+    error(setmetatable({ message = msg, path = path }, parse_mt), 0)
+  end
+  local parsed, a = pcall(p.parse, p, args)
+  if not parsed then
+    if getmetatable(a) == parse_mt then return usage_line(err_out, a.message, a.path) end
+    if getmetatable(a) ~= parser.shown_mt then error(a, 0) end
+    local failed = output_failure(function()
+      local out = Output.new(out_file)
+      out:write(a.text, "\n")
+      out:flush()
+    end)
+    if failed then return cannot_write(err_out, failed) end
+    return 0
   end
 
-  local client
-  local ctx = { out = out }
-  function ctx.fail(e)
-    err_out:write(tostring(e):gsub("[\r\n]+", " "), "\n")
-    return EXIT_FAILURE
-  end
-  function ctx.note(msg) err_out:write("qbench: ", msg, "\n") end
-  function ctx.client()
-    if not client then
-      local opts, why = client_options(a, getenv)
-      if not opts then
-        error(setmetatable({ message = why }, commands.usage_error_mt), 0)
-      end
-      client = qbench.new(opts)
-    end
-    return client
-  end
+  -- Before any connection exists: a socket could otherwise become descriptor 1.
+  local closed = output_failure(function() Output.check_open(out_file) end)
+  if closed then return cannot_write(err_out, closed) end
+  local terminal = io_.terminal
+  if terminal == nil then terminal = io_.out == nil and Output.stdout_is_terminal() end
+  local ctx = context.new(a, { out = Output.new(out_file, terminal), err = err_out, getenv = getenv })
 
-  local handler = commands.handler(a)
-  local ran, status = pcall(handler, ctx, a)
-  if client then client:close() end
-  if not ran then
-    local e = status
-    if getmetatable(e) == commands.usage_error_mt then
-      err_out:write("qbench: ", e.message, "\n")
-      return EXIT_USAGE
-    elseif qbench.is_error(e) then
-      return ctx.fail(e)
-    elseif tostring(e):find("bad argument", 1, true) then
-      -- The library refused a value that came from the command line.
-      err_out:write("qbench: ", raised_message(e), "\n")
-      return EXIT_USAGE
-    end
-    err_out:write("qbench: internal error: ", tostring(e), "\n")
-    return EXIT_FAILURE
+  local ran, status = pcall(commands.handler(a), ctx, a)
+  if ran then
+    local failed = output_failure(function() ctx.out:flush() end)
+    if failed then status = cannot_write(err_out, failed) end
+  else
+    status = ended_by(ctx, status, err_out, a)
   end
-  local flushed, why = out:flush()
-  if not flushed then
-    err_out:write("qbench: cannot write the output: ", tostring(why), "\n")
-    return EXIT_FAILURE
+  ctx.close()
+  if ctx.replaced > 0 then
+    err_out:write(string.format("qbench: warning: %d value(s) from the server could not be written as sent: "
+      .. "text that is not UTF-8 was written with U+FFFD, numbers JSON cannot hold (NaN, infinities) as null\n",
+      ctx.replaced))
   end
   return status
 end

@@ -1,38 +1,24 @@
---- The command line of `qbench`, declared with argparse. Values are checked
+--- The command line of `qbench`, declared with argparse: the global options,
+-- `customers`, `request`, and `v2` (qbench.cli.v2_parser). Values are checked
 -- and converted here, so the commands receive ids as integers and items as
 -- tables, and a bad value is a usage error (exit status 2).
 -- @module qbench.cli.parser
+-- @local
 
 local argparse = require "argparse"
-local format = require "qbench.cli.format"
+local options = require "qbench.cli.options"
+local v2_parser = require "qbench.cli.v2_parser"
 
 local M = {}
 
+--- Raised (as a table) by --help and --version: what main() prints, exit 0.
+M.shown_mt = options.shown_mt
+
+local show, command = options.show, options.command
+local positive_integer, integer_in, non_empty = options.positive_integer, options.integer_in, options.non_empty
+local add_dry_run, add_output, add_paging = options.add_dry_run, options.add_output, options.add_paging
+
 local CONTACT_FLAGS = { "receive_email", "receive_invoice_email", "portal_user" }
-
-local function positive_integer(what)
-  return function(s)
-    local n = s:match("^%d+$") and math.tointeger(tonumber(s))
-    if not n or n < 1 then return nil, string.format("%s must be a positive integer, got '%s'", what, s) end
-    return n
-  end
-end
-
-local function integer_in(what, lo, hi)
-  return function(s)
-    local n = s:match("^%d+$") and math.tointeger(tonumber(s))
-    if not n or n < lo or n > hi then
-      return nil, string.format("%s must be an integer from %d to %d, got '%s'", what, lo, hi, s)
-    end
-    return n
-  end
-end
-
-local function finite_number(s)
-  local n = tonumber(s)
-  if not n or n ~= n or n == math.huge or n == -math.huge or not s:match("^[%d.+-][%deE.+-]*$") then return nil end
-  return math.tointeger(n) or n
-end
 
 -- "3" or "3:receive_email,portal_user": the flags named become true, the others false.
 local function contact_spec(s)
@@ -55,26 +41,11 @@ end
 local function discount_item(s)
   local id_text, base_text, discount_text = s:match("^([^:]+):([^:]+):([^:]+)$")
   local id = id_text and positive_integer("id")(id_text)
-  local base, discount = base_text and finite_number(base_text), discount_text and finite_number(discount_text)
+  local base, discount = base_text and options.finite_number(base_text), discount_text and options.finite_number(discount_text)
   if not (id and base and discount) then
     return nil, string.format("--item wants ID:BASE_PRICE:DISCOUNT with numbers, got '%s'", s)
   end
   return { id = id, base_price = base, discount = discount }
-end
-
-local function query_pair(s)
-  local k, v = s:match("^([^=]+)=(.*)$")
-  if not k then return nil, string.format("--query wants KEY=VALUE, got '%s'", s) end
-  return { key = k, value = v }
-end
-
-local function add_format(cmd, default)
-  cmd:option("--format", "Output format: " .. table.concat(format.NAMES, ", ") .. ".", default)
-    :choices(format.NAMES)
-end
-
-local function add_dry_run(cmd)
-  cmd:flag("--dry-run", "Print the request (method, path, JSON body) instead of sending it.")
 end
 
 --- The customer fields `create` and `update` set from options of the same name.
@@ -96,40 +67,145 @@ local function add_customer_fields(cmd, updating)
   end
   if updating then
     cmd:flag("--clear-tags", "Remove every tag.")
-
+    cmd:option("--add-tag", "Add this tag, keeping the others (repeatable; reads the customer first).")
+      :count("*"):convert(non_empty("--add-tag"))
+    cmd:option("--remove-tag", "Remove this tag, keeping the others (repeatable; reads the customer first).")
+      :count("*"):convert(non_empty("--remove-tag"))
   end
   add_dry_run(cmd)
 end
 
 local function add_discounts(parent, kind)
   local noun = kind:gsub("^%l", string.upper)
-  local group = parent:command(kind .. "-discounts", noun .. " discounts of a customer.")
+  local words = { "customers", kind .. "-discounts" }
+  local group = command(parent, kind .. "-discounts", noun .. " discounts of a customer.", words)
   group:command_target("discount_action")
   group:require_command(true)
   for _, verb in ipairs { "create", "update" } do
-    local cmd = group:command(verb, string.format("%s %s discounts (%s).", verb == "create" and "Create" or "Update",
-      kind, verb == "create" and "POST" or "PATCH"))
+    local cmd = command(group, verb, string.format("%s %s discounts (%s).", verb == "create" and "Create" or "Update",
+      kind, verb == "create" and "POST" or "PATCH"), { "customers", kind .. "-discounts", verb })
     cmd:argument("id", "Customer id."):convert(positive_integer("id"))
     cmd:option("--item", string.format("%s_ID:BASE_PRICE:DISCOUNT, e.g. 3:100:20 (repeatable).", kind:upper()))
       :count("1+"):convert(discount_item)
     add_dry_run(cmd)
   end
-  local del = group:command("delete", string.format("Delete %s discounts by %s id.", kind, kind))
+  local del = command(group, "delete", string.format("Delete %s discounts by %s id.", kind, kind),
+    { "customers", kind .. "-discounts", "delete" })
   del:argument("id", "Customer id."):convert(positive_integer("id"))
   del:argument(kind .. "_ids", noun .. " ids."):args("+"):convert(positive_integer(kind .. " id"))
   add_dry_run(del)
 end
 
---- Builds the parser. The root's error handler is replaced by the caller.
+local function add_customers(p)
+  local customers = command(p, "customers", "The v1 Customers endpoints.", { "customers" })
+  customers:command_target("action")
+  customers:require_command(true)
+
+  local list = command(customers, "list", "Every customer, page by page, to stdout.", { "customers", "list" })
+  add_output(list, { where = true })
+  add_paging(list, "Customers")
+  add_dry_run(list, "Print the first list request instead of sending it.")
+
+  local get = command(customers, "get", "One customer.", { "customers", "get" })
+  get:argument("id", "Customer id."):convert(positive_integer("id"))
+  add_output(get)
+  add_dry_run(get, "Print the request instead of sending it.")
+
+  local create = command(customers, "create", "Create a customer; prints its new id.", { "customers", "create" })
+  create:option("--name", "The customer's name (required)."):count(1)
+  add_customer_fields(create, false)
+
+  local update = command(customers, "update", "Change fields of a customer. --add-tag and --remove-tag "
+    .. "read the customer, change its tags and write them back, reporting the change on stderr "
+    .. "(nothing is written when nothing changes).", { "customers", "update" })
+  update:argument("id", "Customer id."):convert(positive_integer("id"))
+  update:option("--name", "The customer's new name.")
+  add_customer_fields(update, true)
+
+  local tag = command(customers, "tag", "Add and remove tags on every customer that matches: one line per "
+    .. "changed customer and a summary on stderr; a failure never stops the others (exit 1 if any failed).",
+    { "customers", "tag" })
+  tag:option("--match", "FIELD~LUA_PATTERN or FIELD=VALUE, e.g. 'customer_name~^ACME' (repeatable, every one must hold).")
+    :count("1+")
+  tag:option("--add-tag", "A tag to add (repeatable)."):count("*"):convert(non_empty("--add-tag"))
+  tag:option("--remove-tag", "A tag to remove (repeatable)."):count("*"):convert(non_empty("--remove-tag"))
+  add_paging(tag, "Customers")
+  add_dry_run(tag, "List for real, but print the writes (METHOD /path, then the JSON body) instead of sending them.")
+
+  local import = command(customers, "import", "Create one customer per row of a CSV file whose header row names "
+    .. "the fields (customer_name is required; tags are split on ';'; contact_ids link contacts; an empty cell "
+    .. "is not sent; id, deleted, date_created and last_updated are skipped). Reports each row on stderr; a "
+    .. "failing row never stops the others (exit 1 if any failed).", { "customers", "import" })
+  import:argument("file", "The CSV file (RFC 4180, UTF-8), or - for stdin.")
+  add_dry_run(import)
+
+  local delete = command(customers, "delete", "Delete a customer.", { "customers", "delete" })
+  delete:argument("id", "Customer id."):convert(positive_integer("id"))
+  add_dry_run(delete)
+
+  local contacts = command(customers, "contacts", "Link and unlink contacts.", { "customers", "contacts" })
+  contacts:command_target("contacts_action")
+  contacts:require_command(true)
+  local add = command(contacts, "add", "Link contacts, setting their flags: the flags named become true, "
+    .. "the others false.", { "customers", "contacts", "add" })
+  add:argument("id", "Customer id."):convert(positive_integer("id"))
+  add:option("--contact", "CID[:FLAG,...] with FLAG among " .. table.concat(CONTACT_FLAGS, ", ")
+    .. ", e.g. 3:receive_email,portal_user (repeatable).")
+    :count("1+"):convert(contact_spec)
+  add_dry_run(add)
+  local remove = command(contacts, "remove", "Unlink a contact.", { "customers", "contacts", "remove" })
+  remove:argument("id", "Customer id."):convert(positive_integer("id"))
+  remove:argument("contact_id", "Contact id."):convert(positive_integer("contact id"))
+  add_dry_run(remove)
+
+  add_discounts(customers, "assay")
+  add_discounts(customers, "panel")
+end
+
+local function add_request(p)
+  local request = command(p, "request", "Any endpoint; prints the JSON answer.", { "request" })
+  request:argument("method", "GET, POST, PUT, PATCH, DELETE, ...")
+    :convert(function(s)
+      if not s:match("^%a+$") then return nil, "METHOD must be an HTTP method name, got '" .. s .. "'" end
+      return s:upper()
+    end)
+  request:argument("path", "Under /qbench/api/v1/ (e.g. customer/3), or from the instance root when it starts with /.")
+  request:option("--query", "KEY=VALUE, percent-encoded for you (repeatable; a repeated key is sent repeated).")
+    :count("*"):convert(options.pair("--query", "KEY=VALUE"))
+  request:option("--data", "A JSON body, or @FILE to read it from a file (@- for stdin).")
+  request:flag("--pretty", "Indent the JSON answer.")
+  add_dry_run(request)
+end
+
+-- Global options that take a value, to find the command word in argv.
+local GLOBAL_VALUES = { ["--url"] = true, ["--token"] = true, ["--timeout"] = true, ["--retries"] = true }
+
+-- The v2 collection named on the command line, if any: only it is built.
+local function v2_collection(argv)
+  local i = 1
+  while argv[i] and argv[i]:sub(1, 1) == "-" do
+    i = i + (GLOBAL_VALUES[argv[i]] and 2 or 1)
+  end
+  if argv[i] ~= "v2" then return nil end
+  return argv[i + 1]
+end
+
+--- Builds the parser for the command line `argv`. The root's error handler is replaced by the caller.
+-- @tparam {string,...} argv the arguments
+-- @tparam string version_text what --version prints
 -- @treturn table the argparse parser
-function M.new()
+function M.new(argv, version_text)
   local p = argparse("qbench", "Command-line client for the QBench LIMS REST API.")
     :epilog([[
 Configuration: --url and --token, else the environment: QBENCH_URL, QBENCH_TOKEN
 (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET for OAuth). Prefer the environment
 for secrets: a command line is visible to other users. Secrets are never printed.
 
-Exit status: 0 success, 1 API or network failure (one line on stderr), 2 usage error.]])
+Exit status: 0 success, 1 API or network failure (one line on stderr), 2 usage error,
+130 interrupted (Ctrl-C; JSON output is closed first).]])
+  p:add_help { action = function() show(p:get_help()) end }
+  p:flag("--version", "Print the versions of qbench, libcurl and Lua, and exit.")
+    :action(function() show(version_text) end)
   p:option("--url", "The QBench instance, e.g. https://lab.qbench.net (default $QBENCH_URL).")
   p:option("--token", "A bearer token (default $QBENCH_TOKEN).")
   p:option("--timeout", "Seconds allowed for each call (default 60).")
@@ -138,65 +214,9 @@ Exit status: 0 success, 1 API or network failure (one line on stderr), 2 usage e
     :convert(integer_in("--retries", 0, 10))
   p:command_target("command")
   p:require_command(true)
-
-  local customers = p:command("customers", "The Customers endpoints.")
-  customers:command_target("action")
-  customers:require_command(true)
-
-  local list = customers:command("list", "Every customer, page by page, to stdout.")
-  add_format(list, "json")
-  list:option("--page-size", "Customers per request, 1 to 50.", "50"):convert(integer_in("--page-size", 1, 50))
-  list:option("--concurrency", "Pages fetched at once, 1 to 10 (default: the library's). A library "
-    .. "without concurrent listing fetches pages one by one, with a note on stderr.")
-    :convert(integer_in("--concurrency", 1, 10))
-  list:flag("--no-progress", "No progress line, even on a terminal.")
-
-  local get = customers:command("get", "One customer.")
-  get:argument("id", "Customer id."):convert(positive_integer("id"))
-  add_format(get, "json")
-
-  local create = customers:command("create", "Create a customer; prints its new id.")
-  create:option("--name", "The customer's name (required)."):count(1)
-  add_customer_fields(create, false)
-
-  local update = customers:command("update", "Change fields of a customer.")
-  update:argument("id", "Customer id."):convert(positive_integer("id"))
-  update:option("--name", "The customer's new name.")
-  add_customer_fields(update, true)
-
-  local delete = customers:command("delete", "Delete a customer.")
-  delete:argument("id", "Customer id."):convert(positive_integer("id"))
-  add_dry_run(delete)
-
-  local contacts = customers:command("contacts", "Link and unlink contacts.")
-  contacts:command_target("contacts_action")
-  contacts:require_command(true)
-  local add = contacts:command("add", "Link contacts, setting their flags: the flags named become true, "
-    .. "the others false.")
-  add:argument("id", "Customer id."):convert(positive_integer("id"))
-  add:option("--contact", "CID[:FLAG,...] with FLAG among " .. table.concat(CONTACT_FLAGS, ", ")
-    .. ", e.g. 3:receive_email,portal_user (repeatable).")
-    :count("1+"):convert(contact_spec)
-  add_dry_run(add)
-  local remove = contacts:command("remove", "Unlink a contact.")
-  remove:argument("id", "Customer id."):convert(positive_integer("id"))
-  remove:argument("contact_id", "Contact id."):convert(positive_integer("contact id"))
-  add_dry_run(remove)
-
-  add_discounts(customers, "assay")
-  add_discounts(customers, "panel")
-
-  local request = p:command("request", "Any endpoint; prints the JSON answer.")
-  request:argument("method", "GET, POST, PUT, PATCH, DELETE, ...")
-    :convert(function(s)
-      if not s:match("^%a+$") then return nil, "METHOD must be an HTTP method name, got '" .. s .. "'" end
-      return s:upper()
-    end)
-  request:argument("path", "Under /qbench/api/v1/ (e.g. customer/3), or from the instance root when it starts with /.")
-  request:option("--query", "KEY=VALUE, percent-encoded for you (repeatable; a repeated key is sent repeated).")
-    :count("*"):convert(query_pair)
-  request:option("--data", "A JSON body, or @FILE to read it from a file (@- for stdin).")
-  add_dry_run(request)
+  add_customers(p)
+  add_request(p)
+  v2_parser.add(p, v2_collection(argv))
   return p
 end
 

@@ -1,8 +1,17 @@
---- The progress line of `qbench customers list`: pages done / total,
--- customers per second and time left, redrawn in place on a terminal's
--- standard error. Off when standard error is not a terminal, so logs and
--- pipes never see it.
+--- A progress line for long walks over pages, as `qbench customers list` shows
+-- it: pages done / total, records per second and time left, redrawn in place
+-- on a terminal's standard error. Off when standard error is not a terminal,
+-- so logs and pipes never see it. Public: scripts use it as the command does.
 -- @module qbench.cli.progress
+-- @usage
+-- local Progress = require "qbench.cli.progress"
+-- local progress = Progress.new()            -- {noun = "samples"} for other records
+-- local n, pages = 0, 0
+-- for page in qb.customer:pages() do
+--   n, pages = n + #page.data, pages + 1
+--   progress:update{pages_done = pages, total_pages = math.tointeger(page.total_pages), items = n}
+-- end
+-- progress:finish{pages_done = pages, items = n}
 
 local ok_core, core = pcall(require, "qbench.core")
 
@@ -22,8 +31,9 @@ function M.stderr_is_terminal()
 end
 
 --- A progress line on `out` (default io.stderr).
--- @tparam[opt] table opts `enabled` (default: stderr is a terminal), `out`, `noun` (default "customers")
--- @return the progress object
+-- @tparam[opt] table opts `enabled` (default: stderr is a terminal), `out`, `noun` (what is
+-- counted, default "customers")
+-- @return the progress object, with `update`, `clear` and `finish`
 function M.new(opts)
   opts = opts or {}
   local enabled = opts.enabled

@@ -1,0 +1,144 @@
+--- The `qbench v2` words, declared from the generated operation tables (see
+-- qbench.cli.v2_tree): one command per collection, and under the collection
+-- the command line names, its sub-collections and operations, with the ids
+-- they need as positional arguments, `--filter` for query parameters (listed
+-- with their types and enums in --help) and --data, --file, --csv for bodies
+-- (their fields listed in --help).
+-- @module qbench.cli.v2_parser
+-- @local
+
+local options = require "qbench.cli.options"
+local v2_tree = require "qbench.cli.v2_tree"
+
+local M = {}
+
+local command = options.command
+
+local function type_text(p)
+  if p.type == "array" then return "array of " .. tostring(p.items and (p.items.type or p.items) or "string") end
+  if p.enum then return table.concat(p.enum, " | ") end
+  if p.anyOf then
+    local names = {}
+    for i, alt in ipairs(p.anyOf) do names[i] = alt.type or "any" end
+    return table.concat(names, " or ")
+  end
+  if p.type == "boolean" then return "boolean: true or false" end
+  return p.type or "any"
+end
+
+local function listing(title, names, describe)
+  table.sort(names)
+  local width = 0
+  for _, n in ipairs(names) do width = math.max(width, #n) end
+  local lines = { title }
+  for _, n in ipairs(names) do lines[#lines + 1] = string.format("   %-" .. width .. "s  %s", n, describe(n)) end
+  return table.concat(lines, "\n")
+end
+
+local function filters_epilog(query)
+  local names = {}
+  for name in pairs(query or {}) do
+    if name ~= "page_num" and name ~= "page_size" then names[#names + 1] = name end
+  end
+  if #names == 0 then return nil end
+  return listing("Filters (--filter NAME=VALUE; an array takes a,b,c or the option repeated):", names,
+    function(n) return type_text(query[n]) end)
+end
+
+local function body_epilog(body)
+  local item = body.type == "array" and body.items or body
+  local props = item.properties or {}
+  local names = {}
+  for name in pairs(props) do names[#names + 1] = name end
+  if #names == 0 then return nil end
+  local text = listing(body.type == "array"
+      and "Record fields (--data, --file or --csv; every record is checked first, nothing is sent if one is invalid):"
+      or "Body fields (--data or --file):", names,
+    function(n) return type_text(props[n]) end)
+  if item.required and #item.required > 0 then text = text .. "\nRequired: " .. table.concat(item.required, ", ") end
+  return text
+end
+
+local function add_id_arguments(cmd, op)
+  for _, id in ipairs(op.ids) do
+    local arg = cmd:argument(id.name, id.type == "string" and "A name." or "An id.")
+    if id.type == "string" then
+      arg:convert(options.non_empty(id.name))
+    else
+      arg:convert(options.positive_integer(id.name))
+    end
+  end
+end
+
+local function add_v2_operation(parent, op)
+  local entry = op.entry
+  local cmd = command(parent, v2_tree.word(op.name),
+    string.format("%s %s (%s).", entry[1], entry[2], tostring(entry.name)), op.path,
+    function(result) result._v2_operation = result._v2_operation or op end)
+  cmd:hidden_name(op.name) -- the library's name is accepted too
+  add_id_arguments(cmd, op)
+  local epilog
+  if op.kind == "list" or (op.kind == "get" and entry.query) then
+    cmd:option("--filter", "NAME=VALUE: a query parameter of the operation (repeatable; see below).")
+      :count("*"):convert(options.pair("--filter", "NAME=VALUE"))
+    epilog = filters_epilog(entry.query)
+  end
+  if op.kind == "list" then
+    options.add_output(cmd, { where = true })
+    options.add_paging(cmd, "Records")
+    options.add_dry_run(cmd, "Print the first list request instead of sending it.")
+  elseif op.kind == "get" then
+    options.add_output(cmd)
+    options.add_dry_run(cmd, "Print the request instead of sending it.")
+  else
+    if entry.body then
+      local inputs = {
+        cmd:option("--data", "The records as JSON: an array, or one object."),
+        cmd:option("--file", "A JSON file (an array, or one object), or NDJSON (.ndjson, .jsonl: one record a line); - for stdin."),
+      }
+      if entry.body.type == "array" then
+        inputs[3] = cmd:option("--csv", "A CSV file, one record a row under a header row of field names; cells are "
+          .. "typed by the fields (integers, numbers, true/false, ';'-separated arrays, JSON objects); an empty cell is not sent.")
+      end
+      cmd:mutex(table.unpack(inputs))
+      epilog = body_epilog(entry.body)
+    end
+    options.add_output(cmd)
+    options.add_dry_run(cmd)
+  end
+  if epilog then cmd:epilog(epilog) end
+end
+
+local function add_v2_node(parent, node)
+  for _, name in ipairs(node.order) do
+    local item = node.words[name]
+    if item.operation then
+      add_v2_operation(parent, item)
+    else
+      local cmd = command(parent, v2_tree.word(name),
+        "The operations on " .. tostring(item.api_path) .. ".", item.path)
+      cmd:hidden_name(name)
+      cmd:require_command(true)
+      add_v2_node(cmd, item)
+    end
+  end
+end
+
+--- Adds the `v2` command to the parser `p`, with every word of the collection
+-- `collection` (the word after v2 on the command line; nil: none).
+function M.add(p, collection)
+  local v2 = command(p, "v2", "QBench's API v2: every operation of its OpenAPI description (doc/v2-operations.md), "
+    .. "as 'qbench v2 COLLECTION [SUB-COLLECTION] VERB [IDS]', e.g. 'qbench v2 samples list', "
+    .. "'qbench v2 customers contacts list 7', 'qbench v2 invoices sync 5'.", { "v2" })
+  v2:command_target("collection")
+  v2:require_command(true)
+  for _, name in ipairs(v2_tree.collections()) do
+    local word = v2_tree.word(name)
+    local cmd = command(v2, word, "The operations of the " .. word .. " collection.", { "v2", word })
+    cmd:hidden_name(name)
+    cmd:require_command(true)
+    if collection == name or collection == word then add_v2_node(cmd, v2_tree.collection(name)) end
+  end
+end
+
+return M

@@ -1,0 +1,180 @@
+--- RFC 4180 CSV: a reader for the files people edit in spreadsheets, and a
+-- writer whose output a spreadsheet can open safely.
+--
+-- The writer quotes a field that holds a comma, a double quote, CR or LF
+-- (doubling its quotes), ends records with CRLF, writes numbers exactly, and
+-- by default defuses formulas (CWE-1236): a *string* cell that starts with
+-- `=`, `+`, `-`, `@`, TAB or CR gets a `'` in front, as OWASP advises, so that
+-- a spreadsheet shows it as text instead of running it. Numbers are never
+-- changed (`-5` stays `-5`). `{raw = true}` writes strings as they are.
+--
+-- The reader takes what spreadsheets write: quoted fields with commas, doubled
+-- quotes and line breaks, CRLF, LF or CR line ends, a UTF-8 byte order mark,
+-- no final line end. It returns the bytes of each field as they are (it does
+-- not check UTF-8, nor undo the writer's `'`).
+-- @module qbench.csv
+-- @usage
+-- local csv = require "qbench.csv"
+-- local w = csv.writer(io.stdout)
+-- assert(w:write{"id", "customer_name"})
+-- assert(w:write{7, "=HYPERLINK(...)"})   --> 7,'=HYPERLINK(...)
+-- local records = assert(csv.parse('id,name\r\n7,"Smith, Jr"\r\n'))
+-- print(records[2][2])                     --> Smith, Jr
+
+local null = require("qbench.core").null
+
+local M = {}
+
+-- The first characters that make a spreadsheet read a cell as a formula.
+local FORMULA_START = "^[=+%-@\t\r]"
+
+local function finite(n) return n == n and n ~= math.huge and n ~= -math.huge end
+
+-- The shortest decimal text that reads back as the same double.
+local function float_text(n)
+  for _, fmt in ipairs { "%.15g", "%.16g" } do
+    local s = string.format(fmt, n)
+    if tonumber(s) == n then return s end
+  end
+  return string.format("%.17g", n)
+end
+
+--- The text a value is written as in a cell, before quoting.
+-- Strings are as they are; integers in decimal; other numbers in the shortest
+-- form that reads back as the same number (`0.30000000000000004`, `1e+300`);
+-- booleans `true` or `false`; nil, `qbench.null`, NaN and the infinities
+-- are empty (CSV has no null).
+-- @tparam string|number|boolean|nil value a value; tables raise
+-- @treturn string the text
+function M.text(value)
+  local t = type(value)
+  if t == "string" then return value end
+  if t == "number" then
+    if math.type(value) == "integer" then return string.format("%d", value) end
+    if not finite(value) then return "" end
+    return float_text(value)
+  end
+  if t == "boolean" then return value and "true" or "false" end
+  if value == nil or value == null then return "" end
+  error("qbench.csv: a field must be a string, number, boolean, nil or qbench.null, got " .. t, 2)
+end
+
+--- One field as it goes in a record: its text (see `text`), with `'` before a
+-- string that starts like a formula (unless `opts.raw`), quoted when it holds
+-- a comma, a double quote, CR or LF, quotes doubled.
+-- @tparam string|number|boolean|nil value the field's value
+-- @tparam[opt] table opts `raw = true`: no `'` before formula-like strings
+-- @treturn string the field
+function M.field(value, opts)
+  local s = M.text(value)
+  if type(value) == "string" and not (opts and opts.raw) and s:find(FORMULA_START) then s = "'" .. s end
+  if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+--- One record: its fields joined with commas, ending with CRLF.
+-- @tparam table fields the values of fields `1..fields.n` (or `1..#fields`); use `""` or
+-- `qbench.null` for an empty one
+-- @tparam[opt] table opts as for `field`
+-- @treturn string the record's line
+function M.record(fields, opts)
+  if type(fields) ~= "table" then error("qbench.csv: fields must be a table, got " .. type(fields), 2) end
+  local out = {}
+  for i = 1, fields.n or #fields do out[i] = M.field(fields[i], opts) end
+  return table.concat(out, ",") .. "\r\n"
+end
+
+local Writer = {}
+Writer.__index = Writer
+Writer.__name = "qbench.csv.Writer"
+
+--- A writer of records on `file` (anything with `write(self, text)`, such as
+-- `io.stdout` or a file from `io.open(path, "wb")`).
+-- @tparam file file where records go
+-- @tparam[opt] table opts as for `field`
+-- @treturn Writer the writer, with `w:write(fields)`
+function M.writer(file, opts)
+  if type(file) ~= "userdata" and type(file) ~= "table" then
+    error("qbench.csv: writer needs a file, got " .. type(file), 2)
+  end
+  return setmetatable({ file = file, opts = opts }, Writer)
+end
+
+--- Writes one record (see `record`).
+-- @function Writer:write
+-- @tparam table fields the record's values
+-- @return true, or nil and the file's error message when the write failed (a full disk, a closed pipe)
+function Writer:write(fields)
+  local ok, err = self.file:write(M.record(fields, self.opts))
+  if not ok then return nil, err end
+  return true
+end
+
+--- Parses a whole CSV text into its records, each an array of strings.
+-- Line ends may be CRLF, LF or CR, a final one is optional, and a UTF-8 byte
+-- order mark at the start is skipped. An empty line is a record of one empty field.
+-- @tparam string text the CSV document
+-- @return an array of records; or nil and a message naming the line
+-- (`line 4: unterminated quoted field`)
+-- @usage
+-- local records, err = csv.parse(io.open("customers.csv", "rb"):read("a"))
+-- local header = records[1]
+function M.parse(text)
+  if type(text) ~= "string" then error("qbench.csv: parse needs a string, got " .. type(text), 2) end
+  local records, record = {}, {}
+  local pos, len, line = 1, #text, 1
+  if text:sub(1, 3) == "\239\187\191" then pos = 4 end
+  local function line_ends(s)
+    local _, crlf = s:gsub("\r\n", "")
+    local _, lf = s:gsub("\n", "")
+    local _, cr = s:gsub("\r", "")
+    return lf + cr - crlf
+  end
+  while pos <= len do
+    local field
+    if text:byte(pos) == 34 then -- a quoted field
+      local parts, i, started = {}, pos + 1, line
+      while true do
+        local q = text:find('"', i, true)
+        if not q then return nil, string.format("line %d: unterminated quoted field", started) end
+        parts[#parts + 1] = text:sub(i, q - 1)
+        if text:byte(q + 1) == 34 then
+          parts[#parts + 1] = '"'
+          i = q + 2
+        else
+          pos = q + 1
+          break
+        end
+      end
+      field = table.concat(parts)
+      line = line + line_ends(field)
+      local after = text:byte(pos)
+      if after and after ~= 44 and after ~= 13 and after ~= 10 then
+        return nil, string.format("line %d: text after a closing quote", line)
+      end
+    else
+      local stop = text:find("[,\r\n]", pos) or len + 1
+      field = text:sub(pos, stop - 1)
+      if field:find('"', 1, true) then
+        return nil, string.format("line %d: a quote inside an unquoted field (quote the whole field)", line)
+      end
+      pos = stop
+    end
+    record[#record + 1] = field
+    local sep = text:byte(pos)
+    if sep == 44 then
+      pos = pos + 1
+      if pos > len then record[#record + 1] = "" end -- "a,b," ends with an empty field
+    else
+      if sep == 13 and text:byte(pos + 1) == 10 then pos = pos + 1 end
+      pos = pos + 1
+      records[#records + 1] = record
+      record = {}
+      line = line + 1
+    end
+  end
+  if #record > 0 then records[#records + 1] = record end
+  return records
+end
+
+return M
