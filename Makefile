@@ -10,7 +10,8 @@ PKG_CONFIG ?= pkg-config
 DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev \
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
                 clang libclang-rt-14-dev valgrind \
-                lua-argparse lua-check lua-ldoc luarocks cppcheck bsdutils
+                lua-argparse lua-check lua-ldoc lua-markdown luarocks cppcheck bsdutils \
+                lua-cqueues lua-luv lua-socket
 
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
@@ -111,7 +112,8 @@ SAN_ENV      = PATH=$(abspath $(SAN_BUILD))/bin:$$PATH \
                ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:log_exe_name=1:detect_leaks=1:strict_string_checks=1:detect_odr_violation=0:intercept_tls_get_addr=0 \
                LSAN_OPTIONS=suppressions=$(CURDIR)/spec/fuzz/lsan.supp:print_suppressions=0 \
                UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:log_exe_name=1:print_stacktrace=1:halt_on_error=1 \
-               QBENCH_SANDBOX=$(SAN_BUILD)/qbench-sandbox QBENCH_CPATH='$(SAN_BUILD)/?.so'
+               QBENCH_SANDBOX=$(SAN_BUILD)/qbench-sandbox QBENCH_CPATH='$(SAN_BUILD)/?.so' \
+               QBENCH_RAWSERVER=$(SAN_BUILD)/qbench-rawserver QBENCH_SPEC_THREADS=$(SAN_BUILD)/spec-threads
 VALGRIND    ?= valgrind --quiet --error-exitcode=97 --leak-check=full \
                --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
                --suppressions=spec/fuzz/valgrind.supp --trace-children=no
@@ -133,6 +135,7 @@ sanitize: deps all $(SAN_LUA)
 	$(SAN_ENV) lua5.4 /usr/bin/busted --cpath='$(SAN_BUILD)/?.so'; rc=$$?; \
 	if ls $(SAN_REPORTS) | grep -q .; then cat $(SAN_REPORTS)/*; echo "sanitizer reports above" >&2; exit 1; fi; \
 	exit $$rc
+	$(MAKE) --no-print-directory threads-tsan
 
 valgrind: deps all
 	$(VALGRIND) $(BUSTED) --ignore-lua  # no re-exec of busted: the run itself must be under valgrind
@@ -179,13 +182,60 @@ $(BUILD)/bench/curl_loop: bench/curl_loop.c
 # QBench's OpenAPI digest) and committed; `make api-check` (CI) regenerates them and fails
 # when the committed files differ, so they cannot drift from their source.
 V2_DIGEST    := api/qbench-api-v2.json
-API_OUTPUTS  := lua/qbench/v2/api csrc/sandbox/lua/v2
+API_OUTPUTS  := lua/qbench/v2/api doc/v2-operations.md csrc/sandbox/lua/v2
 .PHONY: api api-check
 api:
-	$(LUA) tools/gen_v2_client.lua $(V2_DIGEST) lua/qbench/v2/api
+	$(LUA) tools/gen_v2_client.lua $(V2_DIGEST) lua/qbench/v2/api doc/v2-operations.md
 	$(LUA) tools/gen_v2_sandbox.lua $(V2_DIGEST) csrc/sandbox/lua/v2
 
 api-check: api
 	@changed=$$(git status --porcelain -- $(API_OUTPUTS)); \
 	if [ -n "$$changed" ]; then echo "generated v2 tables differ from what is committed (run make api):" >&2; \
 	  echo "$$changed" >&2; exit 1; fi
+
+# ---- Test tools and threads (core hardening). `make` also builds the raw
+# HTTP peer the specs script (csrc/testing/rawserver.c, spec/rawserver.lua)
+# and spec/threads/threads.c, a C host with one Lua state per OS thread.
+TEST_TOOLS := $(BUILD)/qbench-rawserver $(BUILD)/spec-threads
+all: $(TEST_TOOLS)
+
+$(BUILD)/qbench-rawserver: csrc/testing/rawserver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/spec-threads: spec/threads/threads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(LDFLAGS) -o $@ $< $(LUA_LIBS) -lpthread
+
+# The threads host and the core under ThreadSanitizer (run by `make sanitize`):
+# 4 threads x 1,000 GETs against a fresh sandbox; any report or a failed call fails.
+# Debian's liblua5.4, libcurl and lua-cjson are not instrumented, so TSan sees
+# our code's accesses only; spec/threads/tsan.supp says why each entry is there.
+TSAN_BUILD   := $(BUILD)/tsan
+TSAN_FLAGS   := -O1 -g -fsanitize=thread -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE $(WARN) -Icsrc
+TSAN_REPORTS := $(abspath $(TSAN_BUILD))/reports
+TSAN_THREADS ?= 4
+TSAN_CALLS   ?= 1000
+.PHONY: threads-tsan
+$(TSAN_BUILD)/qbench/core.so: $(CORE_SRCS) csrc/*.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TSAN_FLAGS) -fPIC -fvisibility=hidden -shared $(LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $(CORE_SRCS) $(CURL_LIBS) -lm
+
+$(TSAN_BUILD)/spec-threads: spec/threads/threads.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(TSAN_FLAGS) $(LUA_CFLAGS) -o $@ $< $(LUA_LIBS) -lpthread
+
+threads-tsan: $(SANDBOX) $(TSAN_BUILD)/qbench/core.so $(TSAN_BUILD)/spec-threads
+	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	@out=$$(mktemp); \
+	$(SANDBOX) --port 0 --token threads-token --quiet --die-with-parent >$$out & sb=$$!; \
+	for i in $$(seq 100); do grep -q listening $$out && break; sleep 0.1; done; \
+	url=$$(sed -n 's/^qbench-sandbox listening on //p' $$out); rm -f $$out; \
+	if [ -z "$$url" ]; then kill $$sb; echo "threads-tsan: the sandbox did not start" >&2; exit 1; fi; \
+	echo "threads-tsan: $(TSAN_THREADS) threads x $(TSAN_CALLS) GETs against $$url"; \
+	TSAN_OPTIONS="suppressions=$(CURDIR)/spec/threads/tsan.supp log_path=$(TSAN_REPORTS)/tsan exitcode=66" \
+	  $(TSAN_BUILD)/spec-threads --threads $(TSAN_THREADS) --calls $(TSAN_CALLS) \
+	  $(TSAN_BUILD)/qbench/core.so "$$url" threads-token; rc=$$?; \
+	kill $$sb; wait $$sb 2>/dev/null; \
+	if ls $(TSAN_REPORTS) | grep -q .; then cat $(TSAN_REPORTS)/*; echo "ThreadSanitizer reports above" >&2; exit 1; fi; \
+	exit $$rc

@@ -1,5 +1,6 @@
 /*
- * qbench.Client: libcurl easy handles that keep their connections alive.
+ * qbench.Handle: libcurl easy handles that keep their connections alive.
+ * The Lua client (qbench.Client, lua/qbench/client.lua) wraps one.
  *
  * Single calls go through one easy handle with curl_easy_perform. Parallel
  * calls (page walks, get_many) go through a multi handle, one easy handle per
@@ -9,19 +10,37 @@
  *
  * libcurl calls back into us while it owns the C stack; a Lua error raised
  * there would longjmp through libcurl and leave it corrupt. So the callbacks
- * only append to malloc'd buffers and record failures, and everything that
- * can raise happens before or after libcurl runs.
+ * only append to malloc'd buffers and record what they saw, and everything
+ * that can raise happens before or after libcurl runs.
+ *
+ * Parallel transfers only move while the caller is inside wait_any (or pump,
+ * or start); between those calls the caller's loop body runs. libcurl's
+ * timeouts count from a transfer's start, wall-clock, so a slow loop body
+ * would time out transfers whose answers arrived long ago. They therefore
+ * run without libcurl's clocks, and each has a budget of waiting that only
+ * the time blocked in wait_any consumes (see charge).
  */
 #include "client.h"
 #include "strbuf.h"
+#include "timing.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include <lauxlib.h>
 
 #define DEFAULT_MAX_RESPONSE_BYTES (32u * 1024u * 1024u)
+/* libcurl's own connect timeout when connect_timeout = 0 asks for its default. */
+#define LIBCURL_DEFAULT_CONNECT_MS 300000L
+/* "No connect timeout" for parallel transfers: their budget does the job. */
+#define NO_CONNECT_TIMEOUT_MS 0x7FFFFFFFL
+/* Never through a proxy when proxy = nil: our sandbox and test servers live here. */
+#define LOOPBACK_NOPROXY "127.0.0.0/8,::1,localhost"
+/* How libcurl 7.88 (with the CVE-2023-38039 fix) words its cap on a whole header block. */
+#define CURL_HEADERS_CAP_TEXT "Too large response headers"
 
 /* Where one transfer's answer goes, filled by the callbacks. */
 typedef struct {
@@ -29,10 +48,24 @@ typedef struct {
   qb_strbuf head;                /* raw header lines of the final answer */
   size_t max_response_bytes;
   int too_large;                 /* set by a callback that refused more */
+  int status_seen;               /* the current header block's status line arrived */
+  int head_done;                 /* ... and so did the blank line that ends it */
   char errbuf[CURL_ERROR_SIZE];
 } qb_sink;
 
-/* One parallel transfer; owned by its client from start to close. */
+/* Why a transfer failed when libcurl's code alone would say it wrong. */
+typedef enum {
+  FAIL_NONE,             /* libcurl's code and text say it */
+  FAIL_TOO_LARGE,        /* over max_response_bytes, stopped by a callback */
+  FAIL_HEAD_CUT,         /* CURLE_OK, but the final header block never ended */
+  FAIL_LINE_CAP,         /* a header line over libcurl's CURL_MAX_HTTP_HEADER */
+  FAIL_STATUS_CAP,       /* the status line itself over it */
+  FAIL_HEADERS_CAP,      /* all header lines together over libcurl's cap */
+  FAIL_CONNECT_BUDGET,   /* a parallel transfer waited its connect_timeout out */
+  FAIL_BUDGET            /* ... or its timeout */
+} failure;
+
+/* One parallel transfer; owned by its handle from start to close. */
 typedef struct qb_transfer {
   struct qb_transfer *next;
   CURL *easy;
@@ -40,6 +73,16 @@ typedef struct qb_transfer {
   struct curl_slist *headers;
   char *payload;                 /* a copy: the Lua string is not kept alive */
   qb_sink sink;
+  int in_multi;                  /* added to the multi handle and not yet removed */
+  int finished;                  /* its outcome is known and waits for wait_any */
+  int connected;                 /* seen connected: its connect budget is spent no more */
+  unsigned long finished_seq;    /* wait_any hands outcomes out in this order */
+  CURLcode rc;
+  failure expired;               /* FAIL_NONE, FAIL_CONNECT_BUDGET or FAIL_BUDGET */
+  double limit;                  /* seconds of waiting allowed; 0: no limit */
+  double connect_limit;          /* ... before the connection is made */
+  double waited;                 /* seconds charged so far */
+  double connect_waited;         /* ... of them before it was connected */
 } qb_transfer;
 
 typedef struct {
@@ -49,13 +92,16 @@ typedef struct {
   char *auth_header;             /* "Authorization: Bearer ..." or NULL */
   struct curl_slist *headers;    /* the last single request's, kept to be freed */
   qb_sink sink;
-  qb_transfer *active;           /* transfers in the multi handle */
-  qb_transfer *idle;             /* finished ones, kept for their easy handles */
+  qb_transfer *active;           /* started and not yet collected: running or finished */
+  qb_transfer *idle;             /* collected ones, kept for their easy handles */
+  unsigned long finished_seq;
+  long timeout_ms;               /* 0: none */
+  long connect_timeout_ms;       /* 0: libcurl's default */
   int raw_headers;               /* answer headers as the raw block, parsed by whoever needs them */
-} qb_client;
+} qb_handle;
 
-static qb_client *qb_check_client(lua_State *L, int idx) {
-  qb_client *c = luaL_checkudata(L, idx, QB_CLIENT_MT);
+static qb_handle *checkhandle(lua_State *L, int idx) {
+  qb_handle *c = luaL_checkudata(L, idx, QB_HANDLE_MT);
   if (c->curl == NULL) luaL_error(L, "attempt to use a closed qbench client");
   return c;
 }
@@ -70,7 +116,7 @@ static void wipe_free(char *secret) {
 static void sink_reset(qb_sink *k) {
   qb_strbuf_clear(&k->body);
   qb_strbuf_clear(&k->head);
-  k->too_large = 0;
+  k->too_large = k->status_seen = k->head_done = 0;
   k->errbuf[0] = '\0';
 }
 
@@ -83,16 +129,16 @@ static void transfer_free(qb_transfer *t) {
   free(t);
 }
 
-static void free_transfers(qb_client *c, qb_transfer *list) {
+static void free_transfers(qb_handle *c, qb_transfer *list) {
   while (list) {
     qb_transfer *next = list->next;
-    if (c->multi && list->easy) curl_multi_remove_handle(c->multi, list->easy);
+    if (list->in_multi) curl_multi_remove_handle(c->multi, list->easy);
     transfer_free(list);
     list = next;
   }
 }
 
-static void client_release(qb_client *c) {
+static void handle_release(qb_handle *c) {
   free_transfers(c, c->active);
   free_transfers(c, c->idle);
   c->active = c->idle = NULL;
@@ -110,15 +156,15 @@ static void client_release(qb_client *c) {
   qb_strbuf_free(&c->sink.head);
 }
 
-static int qb_client_close(lua_State *L) {
-  client_release(luaL_checkudata(L, 1, QB_CLIENT_MT));
+static int handle_close(lua_State *L) {
+  handle_release(luaL_checkudata(L, 1, QB_HANDLE_MT));
   return 0;
 }
 
-static int qb_client_tostring(lua_State *L) {
-  qb_client *c = luaL_checkudata(L, 1, QB_CLIENT_MT);
-  if (c->curl == NULL) lua_pushliteral(L, "qbench.Client (closed)");
-  else lua_pushfstring(L, "qbench.Client (%p)", (void *)c);
+static int handle_tostring(lua_State *L) {
+  qb_handle *c = luaL_checkudata(L, 1, QB_HANDLE_MT);
+  if (c->curl == NULL) lua_pushliteral(L, "qbench.Handle (closed)");
+  else lua_pushfstring(L, "qbench.Handle (%p)", (void *)c);
   return 1;
 }
 
@@ -135,8 +181,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
   qb_sink *k = ud;
   size_t n = size * nmemb;
-  /* A redirect or a 100 Continue starts a new header block: keep the last. */
-  if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) qb_strbuf_clear(&k->head);
+  /* A 1xx, a proxy's CONNECT answer or a redirect starts a new header block: keep the last. */
+  if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+    qb_strbuf_clear(&k->head);
+    k->status_seen = 1;
+    k->head_done = 0;
+  } else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+    /* libcurl returns CURLE_OK for an answer cut before this line; only we can tell. */
+    k->head_done = 1;
+  }
   if (n > k->max_response_bytes - k->head.len || k->head.len > k->max_response_bytes) {
     k->too_large = 1;
     return 0;
@@ -153,11 +206,19 @@ static void attach_sink(CURL *h, qb_sink *k) {
   curl_easy_setopt(h, CURLOPT_HEADERDATA, k);
 }
 
+/* Milliseconds for libcurl, rounded up: a positive time must never become 0, which means "none". */
+static long seconds_to_ms(lua_Number s) {
+  if (!(s > 0)) return 0;
+  lua_Number ms = ceil(s * 1000);
+  if (ms >= (lua_Number)LONG_MAX) return LONG_MAX;
+  return ms < 1 ? 1 : (long)ms;
+}
+
 static lua_Number opt_seconds(lua_State *L, int opts, const char *name, lua_Number dflt) {
   lua_Number v;
   if (lua_getfield(L, opts, name) == LUA_TNIL) v = dflt;
   else {
-    luaL_argexpected(L, lua_type(L, -1) == LUA_TNUMBER, 1, "number for timeouts");
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number", name));
     v = lua_tonumber(L, -1);
     luaL_argcheck(L, v >= 0 && v < 1e9, 1, lua_pushfstring(L, "%s out of range", name));
   }
@@ -165,21 +226,34 @@ static lua_Number opt_seconds(lua_State *L, int opts, const char *name, lua_Numb
   return v;
 }
 
-static const char *opt_string(lua_State *L, int opts, const char *name) {
+static const char *opt_lstring(lua_State *L, int opts, const char *name, size_t *len) {
   const char *s = NULL;
+  *len = 0;
   if (lua_getfield(L, opts, name) != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a string", name));
-    s = lua_tostring(L, -1);
+    s = lua_tolstring(L, -1, len);
   }
   lua_pop(L, 1); /* still referenced by the options table, so s stays valid */
   return s;
 }
 
-static void setup_tls(lua_State *L, qb_client *c, int opts) {
-  const char *ca_file = opt_string(L, opts, "ca_file");
+/* A string that goes into a request header: CR or LF would let it add
+   headers of its own, and libcurl would silently cut it at a NUL. */
+static const char *opt_header_value(lua_State *L, int opts, const char *name) {
+  size_t len;
+  const char *s = opt_lstring(L, opts, name, &len);
+  if (s && strcspn(s, "\r\n") != len) /* strcspn stops at a NUL too */
+    luaL_argerror(L, 1, lua_pushfstring(L, "%s must not contain CR, LF or NUL", name));
+  return s;
+}
+
+static void setup_tls(lua_State *L, qb_handle *c, int opts) {
+  size_t len;
+  const char *ca_file = opt_lstring(L, opts, "ca_file", &len);
   if (ca_file) {
+    luaL_argcheck(L, strlen(ca_file) == len, 1, "ca_file must not contain NUL");
     /* An extra CA: keep trusting the system's directory of CAs beside it. */
-    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    const curl_version_info_data *v = qb_curl_info();
     curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(c->curl, CURLOPT_CAPATH, v->capath ? v->capath : "/etc/ssl/certs");
   }
@@ -191,23 +265,64 @@ static void setup_tls(lua_State *L, qb_client *c, int opts) {
   lua_pop(L, 1);
 }
 
-/* new(opts) -> client. Created closed, so a failure midway leaves nothing for __gc to misread. */
-static int qb_client_new(lua_State *L) {
+/*
+ * proxy = nil: libcurl's environment variables (http_proxy, https_proxy,
+ * ALL_PROXY, no_proxy), except that loopback never goes through a proxy.
+ * CURLOPT_NOPROXY replaces no_proxy/NO_PROXY instead of adding to it, so the
+ * environment's list is read here (once, at new) and the loopback names
+ * appended. proxy = false: never a proxy. A URL: that proxy for everything.
+ */
+static void setup_proxy(lua_State *L, qb_handle *c, int opts) {
+  int type = lua_getfield(L, opts, "proxy");
+  int off = type == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (type == LUA_TSTRING) {
+    const char *proxy = opt_header_value(L, opts, "proxy"); /* credentials in it become a header */
+    luaL_argcheck(L, *proxy != '\0', 1, "proxy must be a URL (false for no proxy)");
+    curl_easy_setopt(c->curl, CURLOPT_PROXY, proxy);
+    curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "");
+  } else if (off) {
+    curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
+  } else if (type == LUA_TNIL) {
+    const char *env = getenv("no_proxy"); /* libcurl's order: lower case first */
+    if (env == NULL) env = getenv("NO_PROXY");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (env && strcmp(env, "*") == 0) {
+      luaL_addchar(&b, '*'); /* libcurl honours "*" only alone */
+    } else {
+      if (env && *env) {
+        luaL_addstring(&b, env);
+        luaL_addchar(&b, ',');
+      }
+      luaL_addstring(&b, LOOPBACK_NOPROXY);
+    }
+    luaL_pushresult(&b);
+    curl_easy_setopt(c->curl, CURLOPT_NOPROXY, lua_tostring(L, -1)); /* libcurl copies it */
+    lua_pop(L, 1);
+  } else {
+    luaL_argerror(L, 1, "proxy must be a URL string, false (no proxy) or nil (the environment's)");
+  }
+}
+
+/* new(opts) -> handle. Created closed, so a failure midway leaves nothing for __gc to misread. */
+static int handle_new(lua_State *L) {
   if (lua_isnoneornil(L, 1)) {
     lua_settop(L, 0);
     lua_newtable(L);
   }
   luaL_checktype(L, 1, LUA_TTABLE);
-  qb_client *c = lua_newuserdatauv(L, sizeof *c, 0);
+  lua_settop(L, 1);
+  qb_handle *c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c);
-  luaL_setmetatable(L, QB_CLIENT_MT);
+  luaL_setmetatable(L, QB_HANDLE_MT);
 
   lua_Number timeout = opt_seconds(L, 1, "timeout", 60);
   lua_Number connect_timeout = opt_seconds(L, 1, "connect_timeout", 10);
   lua_getfield(L, 1, "raw_headers");
   c->raw_headers = lua_toboolean(L, -1);
   lua_pop(L, 1);
-  const char *user_agent = opt_string(L, 1, "user_agent");
+  const char *user_agent = opt_header_value(L, 1, "user_agent");
   c->sink.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
   if (lua_getfield(L, 1, "max_response_bytes") != LUA_TNIL) {
     int ok;
@@ -228,19 +343,22 @@ static int qb_client_new(lua_State *L) {
   curl_easy_setopt(h, CURLOPT_SHARE, c->share);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for timeouts: safe in threaded hosts */
   attach_sink(h, &c->sink);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_timeout * 1000));
+  c->timeout_ms = seconds_to_ms(timeout);
+  c->connect_timeout_ms = seconds_to_ms(connect_timeout);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   if (user_agent) curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
   setup_tls(L, c, 1);
+  setup_proxy(L, c, 1);
   return 1;
 }
 
 /* set_token(token | nil): the bearer token lives only here, never in a Lua table of ours. */
-static int qb_client_set_token(lua_State *L) {
-  qb_client *c = qb_check_client(L, 1);
+static int handle_set_token(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
   char *header = NULL;
   if (!lua_isnoneornil(L, 2)) {
     size_t len;
@@ -248,6 +366,7 @@ static int qb_client_set_token(lua_State *L) {
     luaL_argcheck(L, len > 0 && strcspn(token, "\r\n") == len && strlen(token) == len, 2,
                   "token must be a non-empty single line");
     static const char prefix[] = "Authorization: Bearer ";
+    c = checkhandle(L, 1); /* a number converted to a string may have run a finalizer */
     header = malloc(sizeof prefix + len);
     if (header == NULL) return luaL_error(L, "not enough memory");
     memcpy(header, prefix, sizeof prefix - 1);
@@ -260,7 +379,7 @@ static int qb_client_set_token(lua_State *L) {
 
 static int is_token_char(int ch) { return isalpha(ch) || ch == '-' || ch == '_'; }
 
-void qb_client_push_headers(lua_State *L, const char *data, size_t len) {
+void qb_push_headers(lua_State *L, const char *data, size_t len) {
   lua_newtable(L);
   int t = lua_gettop(L);
   const char *p = data, *end = data + len;
@@ -293,11 +412,11 @@ void qb_client_push_headers(lua_State *L, const char *data, size_t len) {
   }
 }
 
-/* parse_headers(raw) -> { ["lower-case-name"] = "value", ... }: for clients made with raw_headers. */
-static int qb_parse_headers(lua_State *L) {
+/* parse_headers(raw) -> { ["lower-case-name"] = "value", ... }: for handles made with raw_headers. */
+static int parse_headers(lua_State *L) {
   size_t len;
   const char *raw = luaL_checklstring(L, 1, &len);
-  qb_client_push_headers(L, raw, len);
+  qb_push_headers(L, raw, len);
   return 1;
 }
 
@@ -320,6 +439,38 @@ static const char *error_kind(CURLcode rc) {
       return "tls";
     default: return "network";
   }
+}
+
+/* Certificates and their checks give the same verdict on every try; a
+   handshake that merely broke (CURLE_SSL_CONNECT_ERROR) may not break again. */
+static int is_final_tls(CURLcode rc) {
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+      return 1;
+    default: return 0;
+  }
+}
+
+/*
+ * libcurl 7.88 refuses a header line longer than CURL_MAX_HTTP_HEADER with
+ * CURLE_OUT_OF_MEMORY and no error text: the code of a failed malloc. Such a
+ * line can only be under way when the request went out and the header block
+ * has not ended; and if memory can be had right now, the cap is by far the
+ * likelier cause. The probe is freed at once; volatile keeps it from being
+ * optimised away.
+ */
+static int header_cap_hit(CURLcode rc, const qb_sink *k, long sent) {
+  if (rc != CURLE_OUT_OF_MEMORY || sent <= 0 || k->head_done || k->errbuf[0] != '\0') return 0;
+  void *volatile probe = malloc(4 * CURL_MAX_HTTP_HEADER);
+  int spare = probe != NULL;
+  free(probe);
+  return spare;
 }
 
 static void swap_buffers(qb_strbuf *a, qb_strbuf *b) {
@@ -364,8 +515,17 @@ static request_args check_request_args(lua_State *L, int first) {
   return a;
 }
 
+/* The optional per-attempt timeout at `idx`: milliseconds, or 0 when absent. */
+static long opt_attempt_timeout(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  lua_Number s = lua_tonumber(L, idx);
+  luaL_argcheck(L, lua_type(L, idx) == LUA_TNUMBER && s > 0 && s < 1e9, idx,
+                "timeout_seconds must be a positive number of seconds");
+  return seconds_to_ms(s);
+}
+
 /* The request's headers plus ours, or NULL when memory ran out. Never raises. */
-static struct curl_slist *header_list(lua_State *L, const qb_client *c, const request_args *a) {
+static struct curl_slist *header_list(lua_State *L, const qb_handle *c, const request_args *a) {
   struct curl_slist *list = NULL, *grown;
   for (lua_Integer i = 1; i <= a->nheaders + 2; i++) {
     const char *line;
@@ -414,68 +574,121 @@ static void configure_request(CURL *h, const request_args *a, const char *body, 
 /* What a finished transfer says, copied out of libcurl and the sink. */
 typedef struct {
   CURLcode rc;
+  failure why;
   long status;
   long sent;
-  int too_large;
   size_t limit;
+  lua_Integer waited_ms;   /* FAIL_*BUDGET */
+  curl_off_t received;     /* FAIL_BUDGET */
   char reason[CURL_ERROR_SIZE];
 } outcome;
 
 static void take_outcome(outcome *o, CURL *h, CURLcode rc, const qb_sink *k) {
   o->rc = rc;
   o->status = o->sent = 0;
+  o->waited_ms = 0;
+  o->received = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &o->status);
   curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &o->sent); /* 0: the server cannot have acted on it */
-  o->too_large = k->too_large;
   o->limit = k->max_response_bytes;
   const char *why = k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc);
   size_t why_len = strnlen(why, sizeof o->reason - 1);
   memcpy(o->reason, why, why_len);
   o->reason[why_len] = '\0';
+  if (k->too_large) o->why = FAIL_TOO_LARGE;
+  /* libcurl says CURLE_OK for a cut after a CRLF, and "transfer closed with N
+     bytes remaining" when the cut block had a Content-Length (bare LFs). */
+  else if (!k->head_done && (rc == CURLE_OK || (rc == CURLE_PARTIAL_FILE && k->status_seen))) o->why = FAIL_HEAD_CUT;
+  else if (rc == CURLE_OK) o->why = FAIL_NONE;
+  else if (header_cap_hit(rc, k, o->sent)) o->why = k->status_seen ? FAIL_LINE_CAP : FAIL_STATUS_CAP;
+  else if (rc == CURLE_RECV_ERROR && strncmp(k->errbuf, CURL_HEADERS_CAP_TEXT, sizeof CURL_HEADERS_CAP_TEXT - 1) == 0)
+    o->why = FAIL_HEADERS_CAP;
+  else o->why = FAIL_NONE;
 }
 
-/* Pushes status, headers, body | nil, kind, message, curl_code, sent. */
-static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, const qb_strbuf *head, int raw_headers) {
-  if (o->rc != CURLE_OK) {
-    luaL_pushfail(L);
-    if (o->too_large) {
+/* Pushes nil, kind, message, curl_code, sent, final. */
+static int push_failure(lua_State *L, const outcome *o) {
+  CURLcode code = o->rc;
+  int sent = o->sent > 0, final = 0;
+  luaL_pushfail(L);
+  switch (o->why) {
+    case FAIL_TOO_LARGE:
       lua_pushliteral(L, "network");
       lua_pushfstring(L, "response larger than max_response_bytes (%I bytes); transfer stopped",
                       (LUAI_UACINT)o->limit);
-    } else {
+      final = 1;
+      break;
+    case FAIL_HEAD_CUT:
+      lua_pushliteral(L, "network");
+      lua_pushliteral(L, "the answer was cut off inside its headers");
+      code = CURLE_PARTIAL_FILE; /* libcurl said CURLE_OK */
+      sent = 1;
+      break;
+    case FAIL_LINE_CAP:
+    case FAIL_STATUS_CAP:
+      lua_pushliteral(L, "network");
+      lua_pushfstring(L, "%s is larger than libcurl's limit (%d KB)",
+                      o->why == FAIL_LINE_CAP ? "an answer header" : "the answer's status line",
+                      CURL_MAX_HTTP_HEADER / 1024);
+      final = 1;
+      break;
+    case FAIL_HEADERS_CAP:
+      lua_pushliteral(L, "network");
+      lua_pushfstring(L, "the answer's headers are larger than libcurl's limit (%s)", o->reason);
+      final = 1;
+      break;
+    case FAIL_CONNECT_BUDGET:
+      lua_pushliteral(L, "timeout");
+      lua_pushfstring(L, "Connection timed out after %I milliseconds of waiting", (LUAI_UACINT)o->waited_ms);
+      break;
+    case FAIL_BUDGET:
+      lua_pushliteral(L, "timeout");
+      lua_pushfstring(L, "Operation timed out after %I milliseconds of waiting with %I bytes received",
+                      (LUAI_UACINT)o->waited_ms, (LUAI_UACINT)o->received);
+      break;
+    case FAIL_NONE:
       lua_pushstring(L, error_kind(o->rc));
       lua_pushstring(L, o->reason);
-    }
-    lua_pushinteger(L, (lua_Integer)o->rc);
-    lua_pushboolean(L, o->sent > 0);
-    return 5;
+      final = is_final_tls(o->rc);
+      break;
   }
+  lua_pushinteger(L, (lua_Integer)code);
+  lua_pushboolean(L, sent);
+  lua_pushboolean(L, final);
+  return 6;
+}
+
+/* Pushes status, headers, body | nil, kind, message, curl_code, sent, final. */
+static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, const qb_strbuf *head, int raw_headers) {
+  if (o->rc != CURLE_OK || o->why != FAIL_NONE) return push_failure(L, o);
   lua_pushinteger(L, o->status);
   if (raw_headers) lua_pushlstring(L, head->data ? head->data : "", head->len);
-  else qb_client_push_headers(L, head->data, head->len);
+  else qb_push_headers(L, head->data, head->len);
   lua_pushlstring(L, body->data ? body->data : "", body->len);
   return 3;
 }
 
 /*
- * request(method, url [, headers [, body]]) -> status, headers, body
- *                                           | nil, kind, message, curl_code, sent
+ * request(method, url [, headers [, body [, timeout_seconds]]])
+ *   -> status, headers, body | nil, kind, message, curl_code, sent, final
+ * timeout_seconds replaces the handle's timeout for this request only.
  */
-static int qb_client_request(lua_State *L) {
-  qb_check_client(L, 1);
+static int handle_request(lua_State *L) {
+  checkhandle(L, 1);
   request_args a = check_request_args(L, 2);
+  long timeout_ms = opt_attempt_timeout(L, 6);
 
   /*
    * The answer is moved into these stack-owned buffers before anything that
    * allocates Lua memory. An allocation may run a finalizer, and a finalizer
-   * may close this client or send another request on it; neither may free or
+   * may close this handle or send another request on it; neither may free or
    * overwrite the bytes being pushed, and a memory error must not leak them.
    */
-  lua_settop(L, 5);
-  qb_strbuf *answer_body = qb_strbuf_push(L); /* slot 6 */
-  qb_strbuf *answer_head = qb_strbuf_push(L); /* slot 7 */
+  lua_settop(L, 6);
+  qb_strbuf *answer_body = qb_strbuf_push(L); /* slot 7 */
+  qb_strbuf *answer_head = qb_strbuf_push(L); /* slot 8 */
   /* Checked again: the arguments' conversions and the buffers may have run a finalizer. */
-  qb_client *c = qb_check_client(L, 1);
+  qb_handle *c = checkhandle(L, 1);
 
   /* From here to curl_easy_perform's return nothing raises: memory is owned by c. */
   curl_slist_free_all(c->headers);
@@ -484,7 +697,9 @@ static int qb_client_request(lua_State *L) {
   CURL *h = c->curl;
   sink_reset(&c->sink);
   configure_request(h, &a, a.body, c->headers); /* the body stays on the Lua stack */
+  if (timeout_ms) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   CURLcode rc = curl_easy_perform(h);
+  if (timeout_ms) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
 
   outcome o;
@@ -495,8 +710,8 @@ static int qb_client_request(lua_State *L) {
   c = NULL; /* may be closed by a finalizer from here on */
 
   int n = push_outcome(L, &o, answer_body, answer_head, raw_headers);
-  /* Hand the memory back for the next request unless it is large or the client went away. */
-  qb_client *back = lua_touserdata(L, 1);
+  /* Hand the memory back for the next request unless it is large or the handle went away. */
+  qb_handle *back = lua_touserdata(L, 1);
   if (back->curl != NULL) {
     if (back->sink.body.data == NULL && answer_body->cap <= 1024 * 1024) swap_buffers(&back->sink.body, answer_body);
     if (back->sink.head.data == NULL && answer_head->cap <= 1024 * 1024) swap_buffers(&back->sink.head, answer_head);
@@ -504,23 +719,102 @@ static int qb_client_request(lua_State *L) {
   return n;
 }
 
-/* Moves a transfer out of the multi handle onto the idle list, keeping its easy handle. */
-static void transfer_retire(qb_client *c, qb_transfer *t) {
+/* Takes a transfer out of the multi handle with its outcome; wait_any hands it out. */
+static void transfer_finish(qb_handle *c, qb_transfer *t, CURLcode rc, failure expired) {
+  if (t->in_multi) curl_multi_remove_handle(c->multi, t->easy); /* its connection is free for others now */
+  t->in_multi = 0;
+  t->finished = 1;
+  t->finished_seq = ++c->finished_seq;
+  t->rc = rc;
+  t->expired = expired;
+}
+
+/* Moves what libcurl has finished from its message queue onto our transfers. */
+static void collect_finished(qb_handle *c) {
+  int left;
+  CURLMsg *m;
+  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE) continue;
+    CURLcode rc = m->data.result;
+    char *priv = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+    if (priv == NULL) continue; /* not one of ours: cannot happen, never dereferenced */
+    transfer_finish(c, (qb_transfer *)(void *)priv, rc, FAIL_NONE);
+  }
+}
+
+/* The transfer that finished first and is not collected yet, or NULL. */
+static qb_transfer *first_finished(const qb_handle *c) {
+  qb_transfer *first = NULL;
+  for (qb_transfer *t = c->active; t; t = t->next)
+    if (t->finished && (first == NULL || t->finished_seq < first->finished_seq)) first = t;
+  return first;
+}
+
+/* Connected and past any TLS handshake: the request has started to go out. */
+static int is_connected(qb_transfer *t) {
+  if (!t->connected) {
+    curl_off_t pretransfer = 0;
+    long request_size = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
+    t->connected = pretransfer > 0 || request_size > 0;
+  }
+  return t->connected;
+}
+
+/*
+ * Charges `dt` seconds spent blocked in wait_any to every running transfer,
+ * and finishes those whose budget ran out. Only waiting counts: while the
+ * caller is away, answers wait in the socket buffers, and a transfer must
+ * not be failed for the caller's own slowness.
+ */
+static void charge(qb_handle *c, double dt) {
+  for (qb_transfer *t = c->active; t; t = t->next) {
+    if (t->finished) continue;
+    t->waited += dt;
+    if (!is_connected(t)) {
+      t->connect_waited += dt;
+      if (t->connect_waited >= t->connect_limit) {
+        transfer_finish(c, t, CURLE_OPERATION_TIMEDOUT, FAIL_CONNECT_BUDGET);
+        continue;
+      }
+    }
+    if (t->limit > 0 && t->waited >= t->limit) transfer_finish(c, t, CURLE_OPERATION_TIMEDOUT, FAIL_BUDGET);
+  }
+}
+
+/* How long wait_any may block before some budget must be looked at again. */
+static int poll_ms(const qb_handle *c) {
+  double least = 1.0;
+  for (qb_transfer *t = c->active; t; t = t->next) {
+    if (t->finished) continue;
+    if (t->limit > 0) least = fmin(least, t->limit - t->waited);
+    if (!is_connected(t)) least = fmin(least, t->connect_limit - t->connect_waited);
+  }
+  double ms = ceil(least * 1000);
+  return ms < 1 ? 1 : (int)ms;
+}
+
+/* Moves a transfer off the active list onto the idle one, keeping its easy handle. */
+static void transfer_retire(qb_handle *c, qb_transfer *t) {
   qb_transfer **p = &c->active;
   while (*p && *p != t) p = &(*p)->next;
   if (*p) *p = t->next;
-  curl_multi_remove_handle(c->multi, t->easy);
+  if (t->in_multi) curl_multi_remove_handle(c->multi, t->easy);
+  t->in_multi = t->finished = 0;
   curl_slist_free_all(t->headers);
   t->headers = NULL;
   free(t->payload);
   t->payload = NULL;
   if (t->sink.body.cap > 1024 * 1024) qb_strbuf_free(&t->sink.body);
+  if (t->sink.head.cap > 1024 * 1024) qb_strbuf_free(&t->sink.head);
   t->next = c->idle;
   c->idle = t;
 }
 
-/* An idle transfer, or a new one whose easy handle copies the client's options. */
-static qb_transfer *transfer_get(qb_client *c) {
+/* An idle transfer, or a new one whose easy handle copies the handle's options. */
+static qb_transfer *transfer_get(qb_handle *c) {
   qb_transfer *t = c->idle;
   if (t) {
     c->idle = t->next;
@@ -537,15 +831,24 @@ static qb_transfer *transfer_get(qb_client *c) {
   t->sink.max_response_bytes = c->sink.max_response_bytes;
   curl_easy_setopt(t->easy, CURLOPT_SHARE, c->share); /* not copied by duphandle */
   curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+  /* Budgets instead of libcurl's clocks (see charge). */
+  curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, 0L);
+  curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, NO_CONNECT_TIMEOUT_MS);
   attach_sink(t->easy, &t->sink);
   return t;
 }
 
-/* start(tag, method, url [, headers [, body]]): begins a parallel transfer; see wait_any. */
-static int qb_client_start(lua_State *L) {
-  qb_client *c = qb_check_client(L, 1);
+/*
+ * start(tag, method, url [, headers [, body [, timeout_seconds]]]): begins a
+ * parallel transfer; see wait_any. timeout_seconds replaces the handle's
+ * timeout as this transfer's budget of waiting.
+ */
+static int handle_start(lua_State *L) {
+  checkhandle(L, 1);
   lua_Integer tag = luaL_checkinteger(L, 2);
   request_args a = check_request_args(L, 3);
+  long timeout_ms = opt_attempt_timeout(L, 7);
+  qb_handle *c = checkhandle(L, 1); /* the conversions above may have run a finalizer */
   for (qb_transfer *t = c->active; t; t = t->next) luaL_argcheck(L, t->tag != tag, 2, "tag already in use");
   if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) return luaL_error(L, "curl_multi_init failed");
 
@@ -563,61 +866,60 @@ static int qb_client_start(lua_State *L) {
     return luaL_error(L, "not enough memory");
   }
   sink_reset(&t->sink);
+  t->finished = t->connected = 0;
+  t->expired = FAIL_NONE;
+  t->waited = t->connect_waited = 0;
+  t->limit = (double)(timeout_ms ? timeout_ms : c->timeout_ms) / 1000;
+  t->connect_limit = (double)(c->connect_timeout_ms ? c->connect_timeout_ms : LIBCURL_DEFAULT_CONNECT_MS) / 1000;
   configure_request(t->easy, &a, t->payload, t->headers);
   CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
   if (mc != CURLM_OK) {
     transfer_free(t);
     return luaL_error(L, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
   }
+  t->in_multi = 1;
   t->next = c->active;
   c->active = t;
   /* Sends what can be sent now, so the server works while the caller does. */
   int running;
-  curl_multi_perform(c->multi, &running);
+  if (curl_multi_perform(c->multi, &running) == CURLM_OK) collect_finished(c);
   return 0;
 }
 
-/* The first finished transfer, or NULL; its code goes to *rc. */
-static qb_transfer *next_finished(qb_client *c, CURLcode *rc) {
-  int left;
-  CURLMsg *m;
-  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
-    if (m->msg != CURLMSG_DONE) continue;
-    char *priv = NULL;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-    if (priv == NULL) continue; /* not one of ours: cannot happen, never dereferenced */
-    *rc = m->data.result;
-    return (qb_transfer *)(void *)priv;
-  }
-  return NULL;
-}
-
 /*
- * wait_any() -> tag, status, headers, body | tag, nil, kind, message, curl_code, sent
- * Blocks until one parallel transfer finishes; returns nothing when none is under way.
+ * wait_any() -> tag, status, headers, body
+ *             | tag, nil, kind, message, curl_code, sent, final
+ * Blocks until one parallel transfer finishes (the one that finished first
+ * when several have); returns nothing when none is under way.
  */
-static int qb_client_wait_any(lua_State *L) {
-  qb_check_client(L, 1);
+static int handle_wait_any(lua_State *L) {
+  checkhandle(L, 1);
   lua_settop(L, 1);
   qb_strbuf *answer_body = qb_strbuf_push(L);
   qb_strbuf *answer_head = qb_strbuf_push(L);
-  qb_client *c = qb_check_client(L, 1);
+  qb_handle *c = checkhandle(L, 1);
   if (c->active == NULL) return 0;
 
-  CURLcode rc = CURLE_OK;
-  qb_transfer *t = next_finished(c, &rc);
-  while (t == NULL) {
+  qb_transfer *t;
+  while ((t = first_finished(c)) == NULL) {
+    double started = qb_monotonic();
     int running = 0;
     CURLMcode mc = curl_multi_perform(c->multi, &running);
     if (mc == CURLM_OK) {
-      t = next_finished(c, &rc);
-      if (t == NULL) mc = curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
+      collect_finished(c);
+      if (first_finished(c) == NULL) mc = curl_multi_poll(c->multi, NULL, 0, poll_ms(c), NULL);
     }
     if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
+    charge(c, qb_monotonic() - started);
   }
 
   outcome o;
-  take_outcome(&o, t->easy, rc, &t->sink);
+  take_outcome(&o, t->easy, t->rc, &t->sink);
+  if (t->expired != FAIL_NONE) {
+    o.why = t->expired;
+    o.waited_ms = (lua_Integer)(t->waited * 1000 + 0.5);
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &o.received);
+  }
   int raw_headers = c->raw_headers;
   lua_Integer tag = t->tag;
   swap_buffers(&t->sink.body, answer_body);
@@ -629,9 +931,33 @@ static int qb_client_wait_any(lua_State *L) {
   return 1 + push_outcome(L, &o, answer_body, answer_head, raw_headers);
 }
 
-/* cancel(tag): stops that transfer if it is still under way. */
-static int qb_client_cancel(lua_State *L) {
-  qb_client *c = qb_check_client(L, 1);
+/*
+ * pump() -> ready, running: reads whatever has arrived for every parallel
+ * transfer without blocking, so answers come into memory while the caller's
+ * loop runs. Charges no budget. `ready` transfers have finished and wait for
+ * wait_any, which then returns at once; `running` ones are still under way.
+ */
+static int handle_pump(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
+  lua_Integer ready = 0, running = 0;
+  if (c->multi != NULL && c->active != NULL) {
+    int still;
+    CURLMcode mc = curl_multi_perform(c->multi, &still);
+    if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
+    collect_finished(c);
+  }
+  for (qb_transfer *t = c->active; t; t = t->next) {
+    if (t->finished) ready++;
+    else running++;
+  }
+  lua_pushinteger(L, ready);
+  lua_pushinteger(L, running);
+  return 2;
+}
+
+/* cancel(tag) -> true | false: stops that transfer, or drops its uncollected outcome. */
+static int handle_cancel(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
   lua_Integer tag = luaL_checkinteger(L, 2);
   for (qb_transfer *t = c->active; t; t = t->next) {
     if (t->tag == tag) {
@@ -644,33 +970,34 @@ static int qb_client_cancel(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg client_methods[] = {
-  {"request", qb_client_request},
-  {"start", qb_client_start},
-  {"wait_any", qb_client_wait_any},
-  {"cancel", qb_client_cancel},
-  {"set_token", qb_client_set_token},
-  {"close", qb_client_close},
+static const luaL_Reg handle_methods[] = {
+  {"request", handle_request},
+  {"start", handle_start},
+  {"wait_any", handle_wait_any},
+  {"pump", handle_pump},
+  {"cancel", handle_cancel},
+  {"set_token", handle_set_token},
+  {"close", handle_close},
   {NULL, NULL},
 };
 
-static const luaL_Reg client_meta[] = {
-  {"__gc", qb_client_close},
-  {"__close", qb_client_close},
-  {"__tostring", qb_client_tostring},
+static const luaL_Reg handle_meta[] = {
+  {"__gc", handle_close},
+  {"__close", handle_close},
+  {"__tostring", handle_tostring},
   {"__index", NULL},
   {NULL, NULL},
 };
 
-void qb_client_open(lua_State *L) {
-  luaL_newmetatable(L, QB_CLIENT_MT);
-  luaL_setfuncs(L, client_meta, 0);
-  luaL_newlib(L, client_methods);
+void qb_handle_open(lua_State *L) {
+  luaL_newmetatable(L, QB_HANDLE_MT);
+  luaL_setfuncs(L, handle_meta, 0);
+  luaL_newlib(L, handle_methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, qb_client_new);
+  lua_pushcfunction(L, handle_new);
 }
 
-void qb_client_open_parser(lua_State *L) {
-  lua_pushcfunction(L, qb_parse_headers);
+void qb_handle_open_parser(lua_State *L) {
+  lua_pushcfunction(L, parse_headers);
 }

@@ -8,7 +8,9 @@
 #include "qbench_json.h"
 #include "strbuf.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +28,16 @@ typedef struct {
 typedef struct {
   lua_State *L;
   qb_strbuf *out;
-  int visiting; /* absolute index of the set of tables on the current path */
-  path_step path[QB_JSON_MAX_DEPTH + 1];
+  int visiting;       /* absolute index of the set of tables on the current path */
+  int sort_keys;      /* object keys in bytewise order, for output that diffs well */
+  int indent;         /* spaces per level; 0: compact */
+  int replace_utf8;   /* invalid UTF-8 becomes U+FFFD instead of an error */
+  int null_nonfinite; /* NaN and infinities become null instead of an error */
+  lua_Integer replaced; /* how many of those two substitutions were made */
+  /* path[d] is the step into depth d, 1..QB_JSON_MAX_DEPTH; one slot spare, so
+     that an off-by-one in encode_table's depth check fails the depth spec
+     instead of writing past the encoder. */
+  path_step path[QB_JSON_MAX_DEPTH + 2];
 } encoder;
 
 static int encode_value(encoder *e, int idx, int depth);
@@ -55,23 +65,37 @@ static int encode_error(encoder *e, int depth, const char *what) {
 
 static void add(encoder *e, const char *s, size_t n) { qb_strbuf_add(e->L, e->out, s, n); }
 
-/* Length of the UTF-8 sequence starting at s, or 0 when it is malformed. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail) {
-  unsigned char c = s[0];
-  size_t n;
-  unsigned long cp, min;
+/*
+ * Length of the well-formed UTF-8 sequence starting at s, or 0 when it is
+ * malformed, with *bad set to the length of its maximal subpart: the longest
+ * start of a well-formed sequence, at least one byte (Unicode 15, section 3.9,
+ * "U+FFFD Substitution of Maximal Subparts", as the WHATWG decoder does). The
+ * second byte's range excludes overlong forms, surrogates and code points
+ * past U+10FFFF (Table 3-7).
+ */
+static size_t utf8_sequence(const unsigned char *s, size_t avail, size_t *bad) {
+  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+  size_t n, i = 1;
   if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; min = 0x10000; }
-  else return 0;
-  if (n > avail) return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+  } else {
+    *bad = 1;
+    return 0;
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
+  if (avail > 1 && s[1] >= lo && s[1] <= hi)
+    for (i = 2; i < n && i < avail && (s[i] & 0xC0) == 0x80; i++) {
+    }
+  if (i == n) return n;
+  *bad = i;
+  return 0;
 }
 
 static void encode_string(encoder *e, int idx, int depth) {
@@ -85,8 +109,15 @@ static void encode_string(encoder *e, int idx, int depth) {
     const char *esc = NULL;
     char uesc[6];
     if (c >= 0x80) {
-      size_t n = utf8_sequence(s + i, len - i);
-      if (n == 0) encode_error(e, depth, "invalid UTF-8 in string");
+      size_t bad = 0, n = utf8_sequence(s + i, len - i, &bad);
+      if (n == 0) {
+        if (!e->replace_utf8) encode_error(e, depth, "invalid UTF-8 in string");
+        add(e, (const char *)s + run, i - run);
+        add(e, "\xEF\xBF\xBD", 3); /* U+FFFD, as raw UTF-8 like the rest of the text */
+        e->replaced++;
+        run = i += bad;
+        continue;
+      }
       i += n;
       continue;
     }
@@ -122,6 +153,11 @@ static void encode_number(encoder *e, int idx, int depth) {
     n = snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(e->L, idx));
   } else {
     double d = (double)lua_tonumber(e->L, idx);
+    if (!isfinite(d) && e->null_nonfinite) {
+      e->replaced++;
+      add(e, "null", 4);
+      return;
+    }
     if (isnan(d)) encode_error(e, depth, "cannot encode NaN");
     if (isinf(d)) encode_error(e, depth, "cannot encode an infinite number");
     /* The shortest of %.15g..%.17g that reads back as the same double. */
@@ -138,13 +174,14 @@ typedef enum { SHAPE_ARRAY, SHAPE_OBJECT } table_shape;
 /* Decides array or object from the keys; raises on shapes JSON cannot hold. */
 static table_shape table_shape_of(encoder *e, int idx, int depth, lua_Integer *length) {
   lua_State *L = e->L;
-  lua_Integer count = 0, max = 0;
+  lua_Integer count = 0, max = 0, names = 0;
   int strings = 0, integers = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) == LUA_TSTRING) {
       strings = 1;
+      names++;
     } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
       lua_Integer k = lua_tointeger(L, -1);
       integers = 1;
@@ -167,7 +204,7 @@ static table_shape table_shape_of(encoder *e, int idx, int depth, lua_Integer *l
     marked_object = lua_rawequal(L, -1, -3);
     lua_pop(L, 3);
   }
-  *length = count;
+  *length = integers ? count : names;
   if (integers) {
     if (max != count) encode_error(e, depth, "table is not a sequence (integer keys with holes)");
     if (marked_object) encode_error(e, depth, "qbench.object table has integer keys");
@@ -180,10 +217,77 @@ static table_shape table_shape_of(encoder *e, int idx, int depth, lua_Integer *l
   return marked_object ? SHAPE_OBJECT : SHAPE_ARRAY;
 }
 
+/* With indent: a line break and the indentation of `depth`. */
+static void newline(encoder *e, int depth) {
+  static const char spaces[] = "                                                                ";
+  size_t n = (size_t)depth * (size_t)e->indent;
+  qb_strbuf_addchar(e->L, e->out, '\n');
+  for (; n > sizeof spaces - 1; n -= sizeof spaces - 1) add(e, spaces, sizeof spaces - 1);
+  add(e, spaces, n);
+}
+
+/* One "key": value member; the key is at stack slot `key`, the value on top. */
+static void encode_member(encoder *e, int key, int depth, int first) {
+  path_step *step = &e->path[depth + 1];
+  if (!first) qb_strbuf_addchar(e->L, e->out, ',');
+  if (e->indent) newline(e, depth + 1);
+  step->kind = KEY_NAME;
+  step->stack_slot = key;
+  encode_string(e, key, depth + 1);
+  if (e->indent) add(e, ": ", 2);
+  else qb_strbuf_addchar(e->L, e->out, ':');
+  encode_value(e, lua_gettop(e->L), depth + 1);
+}
+
+typedef struct {
+  const char *s;
+  size_t len;
+  lua_Integer slot; /* index in the table of keys */
+} sort_key;
+
+/* Bytewise, a prefix first: the order of memcmp, whatever the locale. */
+static int compare_keys(const void *pa, const void *pb) {
+  const sort_key *a = pa, *b = pb;
+  int r = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+  if (r != 0) return r;
+  return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* The members of the object at idx in key order; n is its number of keys. */
+static void encode_sorted_members(encoder *e, int idx, int depth, lua_Integer n) {
+  lua_State *L = e->L;
+  if (n > (lua_Integer)(SIZE_MAX / sizeof(sort_key))) luaL_error(L, "not enough memory");
+  lua_createtable(L, n < INT_MAX ? (int)n : 0, 0); /* the keys, anchored while they are sorted */
+  int keys = lua_gettop(L);
+  lua_Integer count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, keys, ++count);
+  }
+  sort_key *order = lua_newuserdatauv(L, (size_t)count * sizeof *order, 0); /* owned by the stack */
+  for (lua_Integer i = 0; i < count; i++) {
+    lua_rawgeti(L, keys, i + 1);
+    order[i].s = lua_tolstring(L, -1, &order[i].len);
+    order[i].slot = i + 1;
+    lua_pop(L, 1);
+  }
+  qsort(order, (size_t)count, sizeof *order, compare_keys);
+  for (lua_Integer i = 0; i < count; i++) {
+    lua_rawgeti(L, keys, order[i].slot);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, idx);
+    encode_member(e, lua_gettop(L) - 1, depth, i == 0);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 2);
+}
+
 static void encode_table(encoder *e, int idx, int depth) {
   lua_State *L = e->L;
   if (depth >= QB_JSON_MAX_DEPTH) encode_error(e, depth, "nesting deeper than 1000");
-  luaL_checkstack(L, 6, "JSON nesting");
+  luaL_checkstack(L, 8, "JSON nesting");
   lua_pushvalue(L, idx);
   if (lua_rawget(L, e->visiting) != LUA_TNIL) encode_error(e, depth, "cycle: table contains itself");
   lua_pop(L, 1);
@@ -197,27 +301,29 @@ static void encode_table(encoder *e, int idx, int depth) {
     qb_strbuf_addchar(L, e->out, '[');
     for (lua_Integer i = 1; i <= n; i++) {
       if (i > 1) qb_strbuf_addchar(L, e->out, ',');
+      if (e->indent) newline(e, depth + 1);
       step->kind = KEY_INDEX;
       step->index = i;
       lua_rawgeti(L, idx, i);
       encode_value(e, lua_gettop(L), depth + 1);
       lua_pop(L, 1);
     }
+    if (e->indent && n > 0) newline(e, depth);
     qb_strbuf_addchar(L, e->out, ']');
   } else {
-    int first = 1;
     qb_strbuf_addchar(L, e->out, '{');
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-      if (!first) qb_strbuf_addchar(L, e->out, ',');
-      first = 0;
-      step->kind = KEY_NAME;
-      step->stack_slot = lua_gettop(L) - 1;
-      encode_string(e, step->stack_slot, depth + 1);
-      qb_strbuf_addchar(L, e->out, ':');
-      encode_value(e, lua_gettop(L), depth + 1);
-      lua_pop(L, 1);
+    if (e->sort_keys) {
+      encode_sorted_members(e, idx, depth, n);
+    } else {
+      int first = 1;
+      lua_pushnil(L);
+      while (lua_next(L, idx) != 0) {
+        encode_member(e, lua_gettop(L) - 1, depth, first);
+        first = 0;
+        lua_pop(L, 1);
+      }
     }
+    if (e->indent && n > 0) newline(e, depth);
     qb_strbuf_addchar(L, e->out, '}');
   }
   step->kind = KEY_NONE;
@@ -249,17 +355,67 @@ static int encode_value(encoder *e, int idx, int depth) {
   return 0;
 }
 
+/* The value of option `name` when it is one of `choices` (NULL-terminated): its index, or -1 for nil. */
+static int option_choice(lua_State *L, const char *name, const char *const choices[]) {
+  int r = -1;
+  if (lua_getfield(L, 2, name) != LUA_TNIL) {
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    for (r = 0; v && choices[r] && strcmp(v, choices[r]) != 0; r++) {
+    }
+    if (v == NULL || choices[r] == NULL)
+      luaL_argerror(L, 2, lua_pushfstring(L, "%s must be \"%s\" or \"%s\"", name, choices[0], choices[1]));
+  }
+  lua_pop(L, 1);
+  return r;
+}
+
+/* Reads encode's options table (stack slot 2); unknown names raise, so a typo is never ignored. */
+static void read_options(lua_State *L, encoder *e) {
+  static const char *const utf8_modes[] = {"error", "replace", NULL};
+  static const char *const nonfinite_modes[] = {"error", "null", NULL};
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (k == NULL || (strcmp(k, "sort_keys") != 0 && strcmp(k, "indent") != 0 && strcmp(k, "invalid_utf8") != 0 &&
+                      strcmp(k, "nonfinite") != 0))
+      luaL_argerror(L, 2, lua_pushfstring(L, "unknown option %s", k ? k : luaL_typename(L, -1)));
+  }
+  int t = lua_getfield(L, 2, "sort_keys");
+  luaL_argcheck(L, t == LUA_TNIL || t == LUA_TBOOLEAN, 2, "sort_keys must be a boolean");
+  e->sort_keys = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (lua_getfield(L, 2, "indent") != LUA_TNIL) {
+    int ok;
+    lua_Integer n = lua_tointegerx(L, -1, &ok);
+    luaL_argcheck(L, ok && lua_type(L, -1) == LUA_TNUMBER && n >= 0 && n <= 8, 2,
+                  "indent must be an integer from 0 to 8");
+    e->indent = (int)n;
+  }
+  lua_pop(L, 1);
+  e->replace_utf8 = option_choice(L, "invalid_utf8", utf8_modes) == 1;
+  e->null_nonfinite = option_choice(L, "nonfinite", nonfinite_modes) == 1;
+}
+
+/* encode(value [, opts]) -> text | text, replacements (when opts are given). */
 int qb_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
-  lua_settop(L, 1);
-  encoder *e = lua_newuserdatauv(L, sizeof *e, 0); /* slot 2: too big for the C stack */
+  int with_options = !lua_isnoneornil(L, 2);
+  lua_settop(L, 2);
+  encoder *e = lua_newuserdatauv(L, sizeof *e, 0); /* slot 3: too big for the C stack */
   e->L = L;
-  e->out = qb_strbuf_push(L);                       /* slot 3 */
-  lua_newtable(L);                                  /* slot 4 */
-  e->visiting = 4;
+  e->sort_keys = e->indent = e->replace_utf8 = e->null_nonfinite = 0;
+  e->replaced = 0;
+  if (with_options) read_options(L, e);
+  e->out = qb_strbuf_push(L);                       /* slot 4 */
+  lua_newtable(L);                                  /* slot 5 */
+  e->visiting = 5;
   e->path[0].kind = KEY_NONE;
   encode_value(e, 1, 0);
   lua_pushlstring(L, e->out->data ? e->out->data : "", e->out->len);
   qb_strbuf_free(e->out);
-  return 1;
+  if (!with_options) return 1;
+  lua_pushinteger(L, e->replaced);
+  return 2;
 }

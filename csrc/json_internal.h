@@ -8,7 +8,8 @@
 #define QB_JSON_ARRAY_MT "qbench.array"
 #define QB_JSON_OBJECT_MT "qbench.object"
 
-/* encode(value) -> string. Needs the two marker metatables registered. */
+/* encode(value [, opts]) -> string [, replacements]; see qbench_json.h.
+   Needs the two marker metatables registered. */
 int qb_json_encode(lua_State *L);
 
 /* Pushes decode(string) -> value | nil, message, bound to its own cjson. */

@@ -21,3 +21,9 @@ int qb_sleep(lua_State *L) {
   }
   return 0;
 }
+
+double qb_monotonic(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

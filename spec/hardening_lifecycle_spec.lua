@@ -64,7 +64,7 @@ describe("lifecycle", function()
     local ok, err = pcall(h.request, h, "GET", sb.url .. "/qbench/api/v1/customer/1")
     assert.is_false(ok)
     assert.matches("attempt to use a closed qbench client", err, 1, true)
-    assert.equal("qbench.Client (closed)", tostring(h))
+    assert.equal("qbench.Handle (closed)", tostring(h))
   end)
 
   it("an iterator whose client was closed raises; one whose client was dropped is collected", function()
@@ -114,7 +114,7 @@ describe("lifecycle", function()
       assert.equal("[0,0,0", body:sub(1, 6))
     end
     assert.is_true(closed_inside, "a finalizer ran during a request")
-    assert.equal("qbench.Client (closed)", tostring(h))
+    assert.equal("qbench.Handle (closed)", tostring(h))
   end)
 
   it("a finalizer that sends a request on the same client in the middle of one works", function()

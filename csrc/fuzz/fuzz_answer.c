@@ -6,7 +6,9 @@
  * shape checks) via a stand-in for the libcurl handle.
  *
  * Input: byte 0 picks the call, bytes 1-2 the status (100..599), then the
- * header block up to the first "\r\n\r\n", then the body.
+ * header block up to the first "\r\n\r\n", then the body. A status of
+ * 590..599 stands for a failed transfer instead: the handle's six values
+ * (nil, kind, message, curl_code, sent, final), chosen from the status.
  * Oracles: no crash or leak (sanitizers), no Lua error escaping a method
  * that promises nil, err, a qbench error with a known kind whose tostring is
  * one line, and decoded data that the encoder either refuses or turns back
@@ -23,8 +25,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char SETUP[] =
   "local qbench = require 'qbench'\n"
   "local answer\n"
-  "local fake = {}\n"
-  "function fake.request() local a = answer; answer = {404, '', ''}; return a[1], a[2], a[3] end\n"
+  "local fake = setmetatable({}, {__name = 'qbench.Handle'})\n" /* stands in for core.new's handle */
+  "local FAILURES = {\n"
+  "  {'network', 'the answer was cut off inside its headers', 18},\n"
+  "  {'network', \"an answer header is larger than libcurl's limit (100 KB)\", 27},\n"
+  "  {'timeout', 'Operation timed out after 1000 milliseconds of waiting with 0 bytes received', 28},\n"
+  "  {'tls', 'SSL certificate problem: self-signed certificate', 60},\n"
+  "  {'network', 'Failed to connect to 127.0.0.1 port 9: Connection refused', 7},\n"
+  "}\n"
+  "function fake.request()\n"
+  "  local a = answer; answer = {404, '', ''}\n"
+  "  if a[1] >= 590 then\n"
+  "    local f = FAILURES[a[1] % #FAILURES + 1]\n"
+  "    return nil, f[1], f[2], f[3], a[1] % 2 == 1, a[1] % 4 >= 2\n"
+  "  end\n"
+  "  return a[1], a[2], a[3]\n"
+  "end\n"
   "function fake.close() end\n"
   "function fake.set_token() end\n"
   "local started = {}\n" /* parallel pages: each started transfer gets the next answer */
@@ -34,6 +50,7 @@ static const char SETUP[] =
   "  if tag == nil then return end\n"
   "  return tag, fake.request()\n"
   "end\n"
+  "function fake.pump() return #started, 0 end\n" /* every started transfer has its answer */
   "function fake.cancel(_, tag)\n"
   "  for i, t in ipairs(started) do if t == tag then table.remove(started, i) return true end end\n"
   "  return false\n"

@@ -9,6 +9,14 @@
  * error or returns JSON that decodes to a value equal to the input (numbers
  * compared as doubles, since decoding is exact only within 2^53), and that
  * encodes again without error.
+ *
+ * The same value also goes through encode(v, opts), the options taken from
+ * the input's last byte (sort_keys, indent 0..7, invalid_utf8 = "replace",
+ * nonfinite = "null"). Oracles: the output is valid UTF-8 that decodes; the
+ * replacement count is 0 exactly when the plain encode succeeds, and then
+ * the round trip gives the input back and compact unsorted output is
+ * byte-identical to the plain one; options never make encode fail where
+ * the plain one succeeded; sorted output of a decoded value is a fixed point.
  */
 #include "fuzz/fuzz_lua.h"
 
@@ -39,6 +47,30 @@ static const char SETUP[] =
   "  if back == nil then error('encoder output does not decode (' .. tostring(why) .. '): ' .. text) end\n"
   "  if not same(v, back) then error('round trip changed the value: ' .. text) end\n"
   "  qbench.encode(back)\n"
+  "end\n"
+  "function entry_opts(v, flags)\n"
+  "  local opts = {sort_keys = flags & 1 ~= 0, indent = (flags >> 1) & 7,\n"
+  "    invalid_utf8 = flags & 16 ~= 0 and 'replace' or 'error', nonfinite = flags & 32 ~= 0 and 'null' or nil}\n"
+  "  local ok0, plain = pcall(qbench.encode, v)\n"
+  "  local ok, text, count = pcall(qbench.encode, v, opts)\n"
+  "  if not ok then\n"
+  "    if type(text) ~= 'string' then error('encode with options raised a non-string') end\n"
+  "    if ok0 then error('options made encode fail: ' .. text) end\n"
+  "    return\n"
+  "  end\n"
+  "  if math.type(count) ~= 'integer' or count < 0 then error('bad replacement count') end\n"
+  "  if not utf8.len(text) then error('output is not valid UTF-8: ' .. text) end\n"
+  "  local back, why = qbench.decode(text)\n"
+  "  if back == nil then error('output with options does not decode (' .. tostring(why) .. '): ' .. text) end\n"
+  "  if (count == 0) ~= ok0 then error('count ' .. count .. ' but the plain encode ' .. (ok0 and 'succeeded' or 'failed')) end\n"
+  "  if count == 0 then\n"
+  "    if not same(v, back) then error('round trip with options changed the value: ' .. text) end\n"
+  "    if not opts.sort_keys and opts.indent == 0 and text ~= plain then error('options changed compact output') end\n"
+  "  end\n"
+  "  if opts.sort_keys then\n"
+  "    local again = qbench.encode(back, opts)\n"
+  "    if qbench.encode(qbench.decode(again), opts) ~= again then error('sorted output is not canonical: ' .. again) end\n"
+  "  end\n"
   "end\n";
 
 static lua_State *L;
@@ -131,11 +163,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (L == NULL) L = fuzz_lua_open(SETUP);
   reader r = {data, data + size};
   int top = lua_gettop(L);
-  lua_getglobal(L, "entry");
   lua_pushcfunction(L, build);
   lua_pushlightuserdata(L, &r);
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) fuzz_fail(L, "building the value raised");
+  lua_pushvalue(L, -1);
+  lua_getglobal(L, "entry");
+  lua_insert(L, -2);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) fuzz_fail(L, "oracle failed");
+  lua_getglobal(L, "entry_opts");
+  lua_insert(L, -2);
+  lua_pushinteger(L, size > 0 ? data[size - 1] : 0);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) fuzz_fail(L, "oracle with options failed");
   lua_settop(L, top);
   return 0;
 }

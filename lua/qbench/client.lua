@@ -14,6 +14,8 @@ local url_codec = require "qbench.url"
 local auth = require "qbench.auth"
 local retry = require "qbench.retry"
 local Pacer = require "qbench.pacer"
+local Batch = require "qbench.batch"
+local Loop = require "qbench.loop"
 local registry = require "qbench.registry"
 
 local encode, decode, null, parse_headers = core.encode, core.decode, core.null, core.parse_headers
@@ -27,6 +29,7 @@ local methods = {}
 local mt = { __name = "qbench.Client" }
 
 local API_ROOT = "/qbench/api/v1/"
+local SORTED = { sort_keys = true }
 
 local OPTIONS = {
   url = "string", token = "string", client_id = "string", client_secret = "string",
@@ -34,7 +37,7 @@ local OPTIONS = {
   insecure = "boolean", max_response_bytes = "number", proxy = { string = true, boolean = true },
   retries = "number", backoff = "number", max_backoff = "number", max_concurrency = "number",
   rate_limit = "table", on_request = "function", sleep = "function", clock = "function",
-  validate = "boolean", max_batch = "number",
+  validate = "boolean", max_batch = "number", loop = "table",
 }
 
 local function option_error(fmt, ...)
@@ -88,6 +91,10 @@ local function check_options(opts)
   check_number(opts, "max_backoff", 0, 86400)
   check_number(opts, "max_concurrency", 1, 100, true)
   check_number(opts, "max_batch", 1, 10000, true)
+  if opts.loop then
+    local missing = Loop.missing(opts.loop)
+    if #missing > 0 then option_error("option loop is not a loop adapter: it lacks %s", table.concat(missing, ", ")) end
+  end
   local rl = opts.rate_limit
   if rl then
     for k in pairs(rl) do
@@ -144,12 +151,19 @@ function M.new(opts, version)
   if opts.rate_limit then
     self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, function(s) self:_wait(s) end)
   end
+  if opts.loop then
+    handle:drive_externally()
+    self._driver = Loop.new(self, opts.loop)
+  end
   if opts.token then
     self._auth = auth.static(handle, opts.token) -- the token is kept in C only
   else
     self._auth = auth.jwt_bearer {
       handle = handle, base_url = self.url, clock = clock,
       client_id = opts.client_id, client_secret = opts.client_secret,
+      send = function(...) return self:_raw(...) end,
+      await = function(waiters, seconds) return self:_await(waiters, seconds) end,
+      fetch_timeout = 2 * timeout + 1, -- two tries at most (see auth); then a waiter stops waiting
     }
   end
   self._tracer = function(...) return self:_trace(...) end
@@ -174,10 +188,41 @@ local function check_open(self)
 end
 methods._check_open = check_open
 
---- Waits `seconds` (retries, pacing); the one place a client sleeps.
+-- Is this call running in a coroutine of the client's event loop?
+local function in_loop(self)
+  return self._driver ~= nil and self._driver:active()
+end
+
+--- Waits `seconds` (retries, pacing); the one place a client sleeps. In an event
+-- loop the calling coroutine yields to it instead of blocking the host.
 -- @local
 function methods:_wait(seconds)
-  if seconds > 0 then self._sleep(seconds) end
+  if seconds <= 0 then return end
+  if in_loop(self) and self._sleep == core.sleep then return self._driver.adapter.sleep(seconds) end
+  self._sleep(seconds)
+end
+
+--- Waits until one of the events the caller put in `waiters` is set (another
+-- coroutine's token request ends). Outside an event loop nothing can be in
+-- progress elsewhere, so it returns at once.
+-- @local
+function methods:_await(waiters, seconds)
+  if not in_loop(self) then return false end
+  local ev = self._driver.adapter.event()
+  waiters[#waiters + 1] = ev
+  ev:wait(seconds)
+  return true
+end
+
+--- One request as the C core makes it, with no token, pacing or retry of ours
+-- (the token request): the C core's results. In an event loop it yields.
+-- @local
+function methods:_raw(method, url, headers, body)
+  check_open(self)
+  if not in_loop(self) then return self._handle:request(method, url, headers, body) end
+  local batch <close> = Batch.new(self)
+  batch:submit(1, { raw = true, method = method, url = url, headers = headers, payload = body })
+  return select(3, batch:next())
 end
 
 --- Builds a request: {method =, path =, url =, headers =, payload =}, for _perform or a Batch.
@@ -191,7 +236,7 @@ function methods:_prepare(method, path, query, body, fname, body_argn, content_t
   if query and next(query) ~= nil then full_path = full_path .. "?" .. url_codec.query(query, fname or "request", body_argn or 3) end
   local payload, headers = nil, ACCEPT_JSON
   if type(body) == "table" then
-    local ok, text = pcall(encode, body)
+    local ok, text = pcall(encode, body, SORTED) -- the same body always goes out as the same bytes
     if not ok then args.error(body_argn, fname, "cannot send it as JSON: " .. tostring(text)) end
     payload, headers = text, ACCEPT_AND_SEND_JSON
   elseif body ~= nil then
@@ -348,6 +393,14 @@ end
 function methods:_perform(req)
   local planned = self:_record(req)
   if planned then return planned, 200, "" end
+  if in_loop(self) then
+    -- Through the multi handle, so that the wait yields to the loop.
+    local batch <close> = Batch.new(self)
+    batch:submit(1, req)
+    local _, outcome, a, b, c = batch:next()
+    if outcome == "done" then return a, b, c end
+    return nil, a
+  end
   while true do
     local ok, err = self:_begin(req)
     if not ok then return nil, err end
@@ -412,6 +465,7 @@ end
 -- A `local qb <close> = qbench.new{...}` scope, or the garbage collector, closes it too.
 function methods:close()
   if self._handle then
+    if self._driver then self._driver:close() end
     self._handle:close()
     self._handle = nil
   end
