@@ -78,13 +78,14 @@ CPPCHECK ?= cppcheck
 .PHONY: lint doc rock
 # luacheck reads .luacheckrc; cppcheck fails on warnings, not on style.
 lint: deps
-	$(LUACHECK) --no-color --quiet lua csrc/sandbox/lua spec examples bin/qbench
+	$(LUACHECK) --no-color --quiet lua csrc/sandbox/lua spec examples tools bench bin/qbench
 	$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Icsrc csrc
 
 # The HTML API reference, from the doc comments, into $(BUILD)/doc (see config.ld).
 doc: deps
-	ldoc --dir $(BUILD)/doc .
+	rm -rf $(BUILD)/doc
+	ldoc --fatalwarnings --dir $(BUILD)/doc .
 
 # Installs the rock with luarocks into a temporary tree and smoke-tests the tree alone.
 rock: deps

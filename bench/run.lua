@@ -17,6 +17,8 @@
 --   BENCH_LUASEC_CALLS  scenario 1 calls per run for LuaSec, new TLS handshake each (default 100)
 --   BENCH_WALK          scenario 2 customers (default 10000) and BENCH_LATENCY_MS (default 20)
 --   BENCH_MEM_SMALL / BENCH_MEM_LARGE  scenario 3 customers (default 1000 / 100000)
+--   BENCH_V2_SAMPLES    scenario 4 samples (default 10000); BENCH_STARTUP_RUNS scenario 5 (default 30)
+--   BENCH_LOOP_CALLS / BENCH_LOOP_COROUTINES  scenario 6 (default 200 / 20)
 --   BENCH_ONLY          comma-separated scenarios to run, e.g. "1,3" (default all)
 --   BENCH_COMMAND       the command shown in the report (default "make bench")
 --   BENCH_REVISION      what qbench is, shown in the report (default: git rev-parse HEAD)
@@ -36,6 +38,10 @@ local WALK = env_int("BENCH_WALK", 10000)
 local LATENCY_MS = env_int("BENCH_LATENCY_MS", 20)
 local MEM_SMALL = env_int("BENCH_MEM_SMALL", 1000)
 local MEM_LARGE = env_int("BENCH_MEM_LARGE", 100000)
+local V2_SAMPLES = env_int("BENCH_V2_SAMPLES", 10000)
+local STARTUP_RUNS = env_int("BENCH_STARTUP_RUNS", 30)
+local LOOP_CALLS = env_int("BENCH_LOOP_CALLS", 200)
+local LOOP_COROUTINES = env_int("BENCH_LOOP_COROUTINES", 20)
 local PAGE_SIZE = 50
 local TOKEN = "bench-token"
 local SANDBOX = BUILD .. "/qbench-sandbox"
@@ -48,7 +54,7 @@ local LUA = "lua5.4"
 local CLIENT_TIMEOUT = 300 -- seconds; a hung client fails the run instead of hanging it
 
 local only = {}
-for s in (os.getenv("BENCH_ONLY") or "1,2,3"):gmatch("%d") do only[tonumber(s)] = true end
+for s in (os.getenv("BENCH_ONLY") or "1,2,3,4,5,6"):gmatch("%d") do only[tonumber(s)] = true end
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -400,6 +406,83 @@ local function scenario3()
   end
 end
 
+-- ------------------------------------------------------------ scenario 4
+
+local function scenario4()
+  local pages = (V2_SAMPLES + PAGE_SIZE - 1) // PAGE_SIZE
+  local sb = start(string.format("--v2-sizes samples=%d --latency-ms %d --log-limit 10", V2_SAMPLES, LATENCY_MS))
+  local r = {}
+  for _, conc in ipairs { 1, 8 } do
+    local secs = {}
+    for rep = 1, REPS do
+      log("scenario 4, run %d/%d: qb.v2.samples:list at concurrency %d", rep, REPS, conc)
+      local res = run(LUA .. " bench/qbench_v2_walk.lua " .. q(sb.url) .. " " .. TOKEN .. " " .. conc)
+      if res.samples ~= V2_SAMPLES then error("walked " .. tostring(res.samples) .. " samples", 0) end
+      secs[#secs + 1] = res.seconds
+    end
+    r[conc] = { median = median(secs), secs = secs, ideal = pages / conc * LATENCY_MS / 1000 }
+  end
+  stop(sb)
+  results[4] = r
+  out("")
+  out("### 4. Walk %s v2 samples (%d pages of %d) with `qb.v2.samples:list`, sandbox at `--latency-ms %d` (median of %d runs)",
+    grouped(V2_SAMPLES), pages, PAGE_SIZE, LATENCY_MS, REPS)
+  out("")
+  out("| concurrency | seconds (min-max) | samples/s | ideal s | x ideal | vs concurrency 1 |")
+  out("|---:|---:|---:|---:|---:|---:|")
+  for _, conc in ipairs { 1, 8 } do
+    local c = r[conc]
+    local lo, hi = range(c.secs)
+    out("| %d | %.3f (%.3f-%.3f) | %s | %.2f | %s | %s |", conc, c.median, lo, hi, grouped(V2_SAMPLES / c.median),
+      c.ideal, ratio(c.median / c.ideal), ratio(r[1].median / c.median))
+  end
+end
+
+-- ------------------------------------------------------------ scenario 5
+
+local function scenario5()
+  local core_ms, v2_ms = {}, {}
+  for rep = 1, REPS do
+    log("scenario 5, run %d/%d: start-up, %d runs of each script", rep, REPS, STARTUP_RUNS)
+    local res = run(LUA .. " bench/qbench_startup.lua " .. STARTUP_RUNS)
+    core_ms[#core_ms + 1], v2_ms[#v2_ms + 1] = res.core_ms, res.v2_ms
+  end
+  local r = { core = median(core_ms), v2 = median(v2_ms) }
+  results[5] = r
+  out("")
+  out("### 5. Start-up of a short script (median of %d x %d process starts)", REPS, STARTUP_RUNS)
+  out("")
+  out("| script | ms per process | vs `require \"qbench.core\"` |")
+  out("|---|---:|---:|")
+  out("| `lua5.4 -e 'require \"qbench.core\"'` | %.2f | 1.00x |", r.core)
+  out("| `require \"qbench\"`, `qbench.new{...}`, touch `qb.v2.samples` | %.2f | %s |", r.v2, ratio(r.v2 / r.core))
+end
+
+-- ------------------------------------------------------------ scenario 6
+
+local function scenario6()
+  local sb = start(string.format("--latency-ms %d --log-limit 10", LATENCY_MS))
+  local seq, loop = {}, {}
+  for rep = 1, REPS do
+    log("scenario 6, run %d/%d: %d gets, sequential and from %d coroutines", rep, REPS, LOOP_CALLS, LOOP_COROUTINES)
+    local res = run(LUA .. " bench/qbench_loop.lua " .. q(sb.url) .. " " .. TOKEN .. " " .. LOOP_CALLS .. " " .. LOOP_COROUTINES)
+    seq[#seq + 1], loop[#loop + 1] = res.sequential_s, res.loop_s
+  end
+  stop(sb)
+  local r = { seq = median(seq), loop = median(loop) }
+  r.ideal = LOOP_CALLS / math.min(LOOP_COROUTINES, 10) * LATENCY_MS / 1000
+  results[6] = r
+  out("")
+  out("### 6. %d gets on one client at `--latency-ms %d`: sequential vs %d coroutines in a cqueues loop (median of %d runs)",
+    LOOP_CALLS, LATENCY_MS, LOOP_COROUTINES, REPS)
+  out("")
+  out("| how | seconds | x ideal | speed-up |")
+  out("|---|---:|---:|---:|")
+  out("| one after the other (blocking) | %.3f | %s | 1.00x |", r.seq, ratio(r.seq / (LOOP_CALLS * LATENCY_MS / 1000)))
+  out("| %d coroutines, `loop = qbench.loop.cqueues`, max_concurrency 10 | %.3f | %s | %s |", LOOP_COROUTINES, r.loop,
+    ratio(r.loop / r.ideal), ratio(r.seq / r.loop))
+end
+
 -- ------------------------------------------------------------ targets
 
 local function targets()
@@ -436,6 +519,23 @@ local function targets()
         verdict(s, s and s >= 6))
     end
   end
+  local r4 = results[4]
+  if r4 then
+    local v = r4[8].median / r4[8].ideal
+    out("| (v2) qb.v2.samples walk at concurrency 8 within 1.25x of ideal (%.2f s) | %s | %s |", r4[8].ideal, ratio(v),
+      verdict(v, v <= 1.25))
+  end
+  local r5 = results[5]
+  if r5 then
+    local v = r5.v2 / r5.core
+    out("| (v2) start-up touching qb.v2.samples <= 2x `require \"qbench.core\"` | %s | %s |", ratio(v), verdict(v, v <= 2))
+  end
+  local r6 = results[6]
+  if r6 then
+    local v = r6.loop / r6.ideal
+    out("| (loop) %d coroutines within 1.3x of ideal for max_concurrency 10 (%.2f s) | %s | %s |", LOOP_COROUTINES,
+      r6.ideal, ratio(v), verdict(v, v <= 1.3))
+  end
   local r3 = results[3]
   if r3 then
     local v = r3[MEM_LARGE].hwm / r3[MEM_SMALL].hwm
@@ -471,6 +571,9 @@ local function main()
   if only[1] then scenario1() end
   if only[2] then scenario2() end
   if only[3] then scenario3() end
+  if only[4] then scenario4() end
+  if only[5] then scenario5() end
+  if only[6] then scenario6() end
   targets()
   out("")
   out("(the whole run took %d s; load average at the end: %s)", os.time() - started,

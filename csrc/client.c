@@ -19,6 +19,14 @@
  * would time out transfers whose answers arrived long ago. They therefore
  * run without libcurl's clocks, and each has a budget of waiting that only
  * the time blocked in wait_any consumes (see charge).
+ *
+ * A handle can also be driven by a host's event loop (drive_externally):
+ * libcurl's socket and timer callbacks then record which sockets it wants
+ * watched and when its timer is due; the Lua side hands that to the loop,
+ * and the loop's callbacks call act(). Such a loop reads every socket as soon
+ * as it is ready, so those transfers keep libcurl's own clocks. A blocking
+ * wait_any on such a handle polls the same recorded sockets itself, so both
+ * kinds of waiting can take turns on one multi handle.
  */
 #include "client.h"
 #include "strbuf.h"
@@ -27,8 +35,10 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <lauxlib.h>
 
@@ -85,6 +95,18 @@ typedef struct qb_transfer {
   double connect_waited;         /* ... of them before it was connected */
 } qb_transfer;
 
+/* A socket libcurl wants watched, and for what (CURL_POLL_IN, _OUT, _INOUT). */
+typedef struct {
+  curl_socket_t fd;
+  int what;
+} qb_watch;
+
+/* A growable array of them, filled by libcurl's socket callback: C memory only. */
+typedef struct {
+  qb_watch *items;
+  size_t n, cap;
+} qb_watchlist;
+
 typedef struct {
   CURL *curl;                    /* NULL when closed */
   CURLSH *share;                 /* connections, TLS sessions and DNS, for all handles */
@@ -98,6 +120,13 @@ typedef struct {
   long timeout_ms;               /* 0: none */
   long connect_timeout_ms;       /* 0: libcurl's default */
   int raw_headers;               /* answer headers as the raw block, parsed by whoever needs them */
+  int external;                  /* driven by an event loop through act() (drive_externally) */
+  qb_watchlist watched;          /* external: every socket libcurl wants watched now */
+  qb_watchlist changes;          /* external: what changed since the last interest() */
+  long timer_ms;                 /* external: libcurl's timer wish, -1 for none */
+  int timer_changed;             /* ... changed since the last interest() */
+  int lost_change;               /* a callback could not record a change (no memory) */
+  qb_watchlist closing;          /* external: sockets libcurl is done with, closed by close_sockets() */
 } qb_handle;
 
 static qb_handle *checkhandle(lua_State *L, int idx) {
@@ -144,6 +173,13 @@ static void handle_release(qb_handle *c) {
   c->active = c->idle = NULL;
   if (c->multi) curl_multi_cleanup(c->multi);
   c->multi = NULL;
+  for (size_t i = 0; i < c->closing.n; i++) close(c->closing.items[i].fd);
+  free(c->watched.items);
+  free(c->changes.items);
+  free(c->closing.items);
+  memset(&c->watched, 0, sizeof c->watched);
+  memset(&c->changes, 0, sizeof c->changes);
+  memset(&c->closing, 0, sizeof c->closing);
   if (c->curl) curl_easy_cleanup(c->curl);
   c->curl = NULL;
   if (c->share) curl_share_cleanup(c->share); /* last: no handle may still use it */
@@ -305,6 +341,20 @@ static void setup_proxy(lua_State *L, qb_handle *c, int opts) {
   }
 }
 
+static int watch_set(qb_watchlist *list, curl_socket_t fd, int what);
+
+/*
+ * libcurl closes a connection's socket whenever it is done with it. An event
+ * loop may still have that descriptor registered (and the number may be
+ * reused at once by the next socket), so on an externally driven handle the
+ * close waits until the loop has been told to stop watching (close_sockets).
+ */
+static int on_close_socket(void *userp, curl_socket_t fd) {
+  qb_handle *c = userp;
+  if (c->external && watch_set(&c->closing, fd, 0) == 0) return 0;
+  return close(fd);
+}
+
 /* new(opts) -> handle. Created closed, so a failure midway leaves nothing for __gc to misread. */
 static int handle_new(lua_State *L) {
   if (lua_isnoneornil(L, 1)) {
@@ -343,6 +393,8 @@ static int handle_new(lua_State *L) {
   curl_easy_setopt(h, CURLOPT_SHARE, c->share);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for timeouts: safe in threaded hosts */
   attach_sink(h, &c->sink);
+  curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, c);
   c->timeout_ms = seconds_to_ms(timeout);
   c->connect_timeout_ms = seconds_to_ms(connect_timeout);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -487,6 +539,7 @@ typedef struct {
   size_t body_len;
   int headers;       /* stack index of the header array, or 0 */
   lua_Integer nheaders;
+  int own_authorization; /* the headers have an Authorization line: the token stays out */
 } request_args;
 
 /* Reads (method, url [, headers [, body]]) from stack index `first` on. */
@@ -509,6 +562,7 @@ static request_args check_request_args(lua_State *L, int first) {
       const char *hv = lua_tolstring(L, -1, &len);
       luaL_argcheck(L, strcspn(hv, "\r\n") == len && strchr(hv, ':') != NULL, a.headers,
                     "each header must be one 'Name: value' line");
+      if (len >= 14 && strncasecmp(hv, "Authorization:", 14) == 0) a.own_authorization = 1;
       lua_pop(L, 1);
     }
   }
@@ -534,7 +588,7 @@ static struct curl_slist *header_list(lua_State *L, const qb_handle *c, const re
       line = lua_tostring(L, -1);
       lua_pop(L, 1);                 /* still anchored in the header table */
     } else if (i == a->nheaders + 1) {
-      if (c->auth_header == NULL) continue;
+      if (c->auth_header == NULL || a->own_authorization) continue;
       line = c->auth_header;
     } else {
       line = "Expect:"; /* no 100-continue round trip for large bodies */
@@ -869,8 +923,18 @@ static int handle_start(lua_State *L) {
   t->finished = t->connected = 0;
   t->expired = FAIL_NONE;
   t->waited = t->connect_waited = 0;
-  t->limit = (double)(timeout_ms ? timeout_ms : c->timeout_ms) / 1000;
-  t->connect_limit = (double)(c->connect_timeout_ms ? c->connect_timeout_ms : LIBCURL_DEFAULT_CONNECT_MS) / 1000;
+  if (c->external) {
+    /* A loop reads every socket as soon as it is ready: libcurl's own clocks are right. */
+    t->limit = 0;
+    t->connect_limit = HUGE_VAL;
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, timeout_ms ? timeout_ms : c->timeout_ms);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+  } else {
+    t->limit = (double)(timeout_ms ? timeout_ms : c->timeout_ms) / 1000;
+    t->connect_limit = (double)(c->connect_timeout_ms ? c->connect_timeout_ms : LIBCURL_DEFAULT_CONNECT_MS) / 1000;
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, NO_CONNECT_TIMEOUT_MS);
+  }
   configure_request(t->easy, &a, t->payload, t->headers);
   CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
   if (mc != CURLM_OK) {
@@ -880,10 +944,179 @@ static int handle_start(lua_State *L) {
   t->in_multi = 1;
   t->next = c->active;
   c->active = t;
-  /* Sends what can be sent now, so the server works while the caller does. */
+  /* Sends what can be sent now, so the server works while the caller does. A loop
+     is told instead (libcurl's timer, due at once) and starts it on its next turn. */
   int running;
-  if (curl_multi_perform(c->multi, &running) == CURLM_OK) collect_finished(c);
+  if (!c->external && curl_multi_perform(c->multi, &running) == CURLM_OK) collect_finished(c);
   return 0;
+}
+
+static int hand_out(lua_State *L, qb_handle *c, qb_transfer *t, qb_strbuf *answer_body, qb_strbuf *answer_head);
+
+/* Sets `fd` to `what` in `list`, adding it when new. 0, or -1 without memory. */
+static int watch_set(qb_watchlist *list, curl_socket_t fd, int what) {
+  for (size_t i = 0; i < list->n; i++) {
+    if (list->items[i].fd == fd) {
+      list->items[i].what = what;
+      return 0;
+    }
+  }
+  if (list->n == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 8;
+    qb_watch *grown = realloc(list->items, cap * sizeof *grown);
+    if (grown == NULL) return -1;
+    list->items = grown;
+    list->cap = cap;
+  }
+  list->items[list->n].fd = fd;
+  list->items[list->n].what = what;
+  list->n++;
+  return 0;
+}
+
+/* libcurl's socket callback: records the wish, for Lua (interest) and for wait_any. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+  qb_handle *c = userp;
+  (void)easy;
+  (void)socketp;
+  if (what == CURL_POLL_REMOVE) {
+    for (size_t i = 0; i < c->watched.n; i++) {
+      if (c->watched.items[i].fd == fd) {
+        c->watched.items[i] = c->watched.items[--c->watched.n];
+        break;
+      }
+    }
+  } else if (watch_set(&c->watched, fd, what) != 0) {
+    c->lost_change = 1;
+  }
+  /* The changes list keeps removals too: the loop must stop watching. */
+  if (watch_set(&c->changes, fd, what) != 0) c->lost_change = 1;
+  return 0;
+}
+
+/* libcurl's timer callback: when it next wants act(-1). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp) {
+  qb_handle *c = userp;
+  (void)multi;
+  c->timer_ms = timeout_ms;
+  c->timer_changed = 1;
+  return 0;
+}
+
+/* Runs libcurl on one socket (or its timer, fd -1) and collects what finished. */
+static CURLMcode socket_action(qb_handle *c, curl_socket_t fd, int mask) {
+  int running;
+  CURLMcode mc = curl_multi_socket_action(c->multi, fd, mask, &running);
+  if (mc == CURLM_OK) collect_finished(c);
+  return mc;
+}
+
+/* A blocking wait on an externally driven handle: poll(2) over the sockets
+   libcurl asked for, until one is ready or its timer is due, then act. */
+static CURLMcode wait_sockets(qb_handle *c, struct pollfd *fds) {
+  nfds_t n = (nfds_t)c->watched.n;
+  for (nfds_t i = 0; i < n; i++) {
+    int what = c->watched.items[i].what;
+    fds[i].fd = c->watched.items[i].fd;
+    fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    fds[i].revents = 0;
+  }
+  int timeout = c->timer_ms < 0 || c->timer_ms > 1000 ? 1000 : (int)c->timer_ms;
+  int ready = poll(fds, n, timeout);
+  if (ready <= 0) return socket_action(c, CURL_SOCKET_TIMEOUT, 0);
+  CURLMcode mc = CURLM_OK;
+  for (nfds_t i = 0; i < n && mc == CURLM_OK; i++) {
+    if (fds[i].revents == 0) continue;
+    int mask = ((fds[i].revents & POLLIN) ? CURL_CSELECT_IN : 0) | ((fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0)
+             | ((fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+    mc = socket_action(c, fds[i].fd, mask);
+  }
+  if (mc == CURLM_OK && c->timer_ms == 0) mc = socket_action(c, CURL_SOCKET_TIMEOUT, 0);
+  return mc;
+}
+
+/* close_sockets(): closes the sockets libcurl gave up, once the loop no longer watches them. */
+static int handle_close_sockets(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
+  for (size_t i = 0; i < c->closing.n; i++) close(c->closing.items[i].fd);
+  c->closing.n = 0;
+  return 0;
+}
+
+/* drive_externally(): from now on an event loop drives this handle's parallel
+   transfers through interest() and act(); see the file's header. */
+static int handle_drive_externally(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
+  luaL_argcheck(L, c->active == NULL, 1, "transfers are under way");
+  if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) return luaL_error(L, "curl_multi_init failed");
+  c->external = 1;
+  c->timer_ms = -1;
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+  return 0;
+}
+
+static const char *events_name(int what) {
+  switch (what) {
+    case CURL_POLL_IN: return "r";
+    case CURL_POLL_OUT: return "w";
+    case CURL_POLL_INOUT: return "rw";
+    default: return "";
+  }
+}
+
+/*
+ * interest() -> {fd, events, fd, events, ...}, timer
+ * What changed since the last call: sockets to watch for "r", "w" or "rw",
+ * or "" to stop watching; timer: seconds until act(-1) is due, false for
+ * none, nil when unchanged.
+ */
+static int handle_interest(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
+  if (c->lost_change) return luaL_error(L, "not enough memory to follow libcurl's sockets");
+  lua_createtable(L, (int)(c->changes.n * 2), 0);
+  c = checkhandle(L, 1);
+  for (size_t i = 0; i < c->changes.n; i++) {
+    lua_pushinteger(L, (lua_Integer)c->changes.items[i].fd);
+    lua_rawseti(L, -2, (lua_Integer)(2 * i + 1));
+    lua_pushstring(L, events_name(c->changes.items[i].what));
+    lua_rawseti(L, -2, (lua_Integer)(2 * i + 2));
+  }
+  c->changes.n = 0;
+  if (!c->timer_changed) return 1;
+  c->timer_changed = 0;
+  if (c->timer_ms < 0) lua_pushboolean(L, 0);
+  else lua_pushnumber(L, (lua_Number)c->timer_ms / 1000);
+  return 2;
+}
+
+/* act(fd, events): lets libcurl act on a ready socket ("r", "w", "rw"), or on its timer when fd is -1. */
+static int handle_act(lua_State *L) {
+  qb_handle *c = checkhandle(L, 1);
+  lua_Integer fd = luaL_checkinteger(L, 2);
+  const char *events = luaL_optstring(L, 3, "");
+  luaL_argcheck(L, c->external, 1, "not driven by an event loop (drive_externally)");
+  int mask = (strchr(events, 'r') ? CURL_CSELECT_IN : 0) | (strchr(events, 'w') ? CURL_CSELECT_OUT : 0);
+  CURLMcode mc = socket_action(c, fd < 0 ? CURL_SOCKET_TIMEOUT : (curl_socket_t)fd, fd < 0 ? 0 : mask);
+  if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
+  return 0;
+}
+
+/*
+ * finished() -> tag, status, headers, body | tag, nil, kind, message, curl_code, sent, final
+ * The transfer that finished first and was not handed out yet; nothing when none has.
+ */
+static int handle_finished(lua_State *L) {
+  checkhandle(L, 1);
+  lua_settop(L, 1);
+  qb_strbuf *answer_body = qb_strbuf_push(L);
+  qb_strbuf *answer_head = qb_strbuf_push(L);
+  qb_handle *c = checkhandle(L, 1);
+  qb_transfer *t = first_finished(c);
+  if (t == NULL) return 0;
+  return hand_out(L, c, t, answer_body, answer_head);
 }
 
 /*
@@ -901,18 +1134,39 @@ static int handle_wait_any(lua_State *L) {
   if (c->active == NULL) return 0;
 
   qb_transfer *t;
-  while ((t = first_finished(c)) == NULL) {
-    double started = qb_monotonic();
-    int running = 0;
-    CURLMcode mc = curl_multi_perform(c->multi, &running);
-    if (mc == CURLM_OK) {
-      collect_finished(c);
-      if (first_finished(c) == NULL) mc = curl_multi_poll(c->multi, NULL, 0, poll_ms(c), NULL);
+  if (c->external) {
+    /* Room for every socket libcurl may want, owned by Lua so an error cannot leak it. */
+    struct pollfd *fds = NULL;
+    size_t cap = 0;
+    while ((t = first_finished(c)) == NULL) {
+      if (cap < c->watched.n) {
+        cap = c->watched.n * 2;
+        fds = lua_newuserdatauv(L, cap * sizeof *fds, 0);
+        c = checkhandle(L, 1); /* the allocation may have run a finalizer */
+        if (c->active == NULL) return 0;
+        continue;
+      }
+      CURLMcode mc = wait_sockets(c, fds);
+      if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
     }
-    if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
-    charge(c, qb_monotonic() - started);
+  } else {
+    while ((t = first_finished(c)) == NULL) {
+      double started = qb_monotonic();
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(c->multi, &running);
+      if (mc == CURLM_OK) {
+        collect_finished(c);
+        if (first_finished(c) == NULL) mc = curl_multi_poll(c->multi, NULL, 0, poll_ms(c), NULL);
+      }
+      if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
+      charge(c, qb_monotonic() - started);
+    }
   }
+  return hand_out(L, c, t, answer_body, answer_head);
+}
 
+/* Pushes tag and outcome of finished transfer `t` and retires it. */
+static int hand_out(lua_State *L, qb_handle *c, qb_transfer *t, qb_strbuf *answer_body, qb_strbuf *answer_head) {
   outcome o;
   take_outcome(&o, t->easy, t->rc, &t->sink);
   if (t->expired != FAIL_NONE) {
@@ -975,6 +1229,11 @@ static const luaL_Reg handle_methods[] = {
   {"start", handle_start},
   {"wait_any", handle_wait_any},
   {"pump", handle_pump},
+  {"drive_externally", handle_drive_externally},
+  {"interest", handle_interest},
+  {"act", handle_act},
+  {"finished", handle_finished},
+  {"close_sockets", handle_close_sockets},
   {"cancel", handle_cancel},
   {"set_token", handle_set_token},
   {"close", handle_close},

@@ -224,4 +224,25 @@ describe("examples", function()
       assert.equal("row 2: skipped: no customer with id 999\n0 created, 0 updated, 0 unchanged, 1 failed\n", r.out)
     end)
   end)
+
+  -- The event-loop examples: every customer they ask for arrives, and the host's
+  -- own coroutine (a ticker) ran while they waited.
+  for _, script in ipairs { "loop_cqueues.lua", "loop_select.lua" } do
+    describe(script, function()
+      it("fetches through the loop while the host's ticker keeps running", function()
+        local r = run(script)
+        assert.equal(0, r.status, r.err)
+        local last = script == "loop_cqueues.lua" and 20 or 9
+        for id = 1, last do
+          local name = assert(qb.customer:get(id)).customer_name
+          assert.is_truthy(r.out:find(string.format("\n%d\t%s\n", id, name), 1, true) or r.out:find(string.format("^%d\t%s\n", id, name)),
+            "customer " .. id)
+        end
+        assert.matches("the ticker ticked %d+ times meanwhile\n$", r.out)
+        local gets = 0
+        for _, req in ipairs(helper.requests()) do if req.method == "GET" then gets = gets + 1 end end
+        assert.is_true(gets >= last)
+      end)
+    end)
+  end
 end)

@@ -41,6 +41,17 @@ describe("waits the server asks for", function()
     assert.equal(1, count("GET", API .. "customer/1"))
   end)
 
+  it("reads the wait from Retry-After alone, and from X-QBAPI-Throttle-TTL alone", function()
+    local qb <close> = new()
+    helper.faults("GET " .. API .. "customer/1", { "429-retry-after:7" })
+    assert(qb.customer:get(1))
+    helper.faults("GET " .. API .. "customer/2", { "429-ttl:5" })
+    assert(qb.customer:get(2))
+    assert.same({ 7, 5 }, waits)
+    local log = helper.requests()
+    assert.equal(4, #log)
+  end)
+
   it("a Retry-After within max_backoff is waited exactly", function()
     local qb <close> = new { max_backoff = 30 }
     helper.faults("GET " .. API .. "customer/1", { "429:30" })

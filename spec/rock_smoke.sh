@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make rock`: installs the rock with Debian's luarocks into a temporary tree
-# (dependencies from Debian packages, --deps-mode none), then uses the
-# installed tree only: require the module, list the sandbox's customers, run
-# the `qbench` command. Nothing from the source tree is on the path.
+# `make rock`: installs the rock with the README's own command into a temporary
+# tree, then uses the installed tree only: require the module, list the
+# sandbox's customers, run the `qbench` command. Nothing from the source tree is
+# on the path. The command is the line of README.md's "Install with LuaRocks"
+# section marked "# make rock runs this line" (Debian's packages for the
+# dependencies, --deps-mode none), run as written plus --tree, so that the
+# README cannot drift from what CI runs.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
@@ -23,7 +26,7 @@ print-core-srcs:
 	@echo $(CORE_SRCS)
 MK
 )
-lua5.4 - "$src" "$core_srcs" <<'LUA' || fail "rockspec/qbench-scm-1.rockspec is out of date"
+dirs=$(lua5.4 - "$src" "$core_srcs" <<'LUA'
 local src, core_srcs = arg[1], arg[2]
 local spec = {}
 assert(loadfile(src .. "/rockspec/qbench-scm-1.rockspec", "t", spec))()
@@ -44,17 +47,53 @@ if table.concat(want, " ") ~= table.concat(have, " ") then
   problems[#problems + 1] = "qbench.core sources " .. table.concat(have, " ") .. " differ from CORE_SRCS " .. table.concat(want, " ")
 end
 for _, m in ipairs(problems) do io.stderr:write(m, "\n") end
-os.exit(#problems == 0)
+if #problems > 0 then os.exit(false) end
+-- The top directories the build reads, for the copy below: the rockspec's own, the
+-- modules' files, sources and relative include directories, the command, copy_directories.
+local dirs, seen = {}, {}
+local function need(path)
+  local top = type(path) == "string" and not path:find("^%$") and path:match("^([^/]+)/")
+  if top and not seen[top] then seen[top] = true; dirs[#dirs + 1] = top end
+end
+need("rockspec/qbench-scm-1.rockspec")
+for _, m in pairs(spec.build.modules) do
+  if type(m) == "string" then need(m) else
+    for _, f in ipairs(m.sources or {}) do need(f) end
+    for _, d in ipairs(m.incdirs or {}) do need(d .. "/") end
+  end
+end
+for _, f in pairs(spec.build.install and spec.build.install.bin or {}) do need(f) end
+for _, d in ipairs(spec.build.copy_directories or {}) do need(d .. "/") end
+table.sort(dirs)
+print(table.concat(dirs, " "))
 LUA
+) || fail "rockspec/qbench-scm-1.rockspec is out of date"
 
-# luarocks make compiles next to the sources, so it builds a copy.
+# The README's command: the one line of a code block of its install section that
+# carries the marker, without the marker.
+marker='# make rock runs this line'
+marked=$(awk '/^## Install with LuaRocks$/ { in_section = 1; next }
+              /^## / { in_section = 0 }
+              in_section && /^```/ { in_code = !in_code; next }
+              in_section && in_code' "$src/README.md" | grep -F -- "$marker" || true)
+count=$(printf '%s' "$marked" | grep -c . || true)
+[ "$count" = 1 ] || fail "README.md's \"Install with LuaRocks\" section has $count lines marked '$marker' in a code block, not 1"
+install=${marked%%"$marker"*}
+install=${install%"${install##*[![:space:]]}"}
+case "$install" in
+  "luarocks "*" make "*rockspec/qbench-scm-1.rockspec*) ;;
+  *) fail "the README's marked line is not a luarocks make of rockspec/qbench-scm-1.rockspec: $install" ;;
+esac
+# The dependencies come from Debian's packages: without fetching, whatever the line says.
+case " $install " in *" --deps-mode none "* | *" --deps-mode=none "*) ;; *) install="$install --deps-mode none" ;; esac
+
+# luarocks make compiles next to the sources, so it builds a copy: every directory
+# the rockspec names.
 mkdir "$work/src"
-cp -r "$src/rockspec" "$src/csrc" "$src/lua" "$src/bin" "$src/examples" "$work/src/"
-multiarch=$(${CC:-gcc} -print-multiarch 2>/dev/null || true)
-incdir=/usr/include${multiarch:+/$multiarch}
-(cd "$work/src" && luarocks --lua-version 5.4 make --tree "$work/tree" --deps-mode none \
-  rockspec/qbench-scm-1.rockspec CURL_INCDIR="$incdir" >"$work/make.log" 2>&1) \
-  || { cat "$work/make.log" >&2; fail "luarocks make failed"; }
+for d in $dirs; do cp -r "$src/$d" "$work/src/"; done
+echo "rock smoke test: $install --tree <temporary tree>"
+(cd "$work/src" && eval "$install"' --tree "$work/tree"' >"$work/make.log" 2>&1) \
+  || { cat "$work/make.log" >&2; fail "the README's luarocks make failed"; }
 echo "rock smoke test: installed into a temporary tree"
 # Only qbench's own modules: nothing of the sandbox or the tests leaks into the tree.
 strays=$(cd "$work/tree/share/lua/5.4" && ls | grep -v '^qbench$' || true)

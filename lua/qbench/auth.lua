@@ -68,12 +68,21 @@ function M.static(handle, token)
   }
 end
 
---- The JWT-bearer flow. `send(method, url, headers, body)` performs one
--- unauthenticated request and returns what the C core's request returns.
+-- The token request's headers. The empty Authorization line keeps the C core from
+-- adding the current token: the endpoint wants the assertion alone.
+local TOKEN_HEADERS = { "Accept: application/json", "Content-Type: application/x-www-form-urlencoded", "Authorization:" }
+
+--- The JWT-bearer flow. `opts.send(method, url, headers, body)` performs one
+-- request as the C core's request does (and returns what it returns);
+-- `opts.await(waiters, timeout)` waits, in an event loop, until an event put in
+-- `waiters` is set, so that coroutines asking at once share one token request.
 function M.jwt_bearer(opts)
   local handle, client_id, secret = opts.handle, opts.client_id, opts.client_secret
   local clock, token_url = opts.clock, opts.base_url .. TOKEN_PATH
+  local send = opts.send or function(...) return handle:request(...) end
+  local await = opts.await or function() return false end
   local expires_at, skew = nil, 0
+  local fetching, waiters, last_error = false, {}, nil
 
   local function assertion()
     local now = math.floor(clock() + skew)
@@ -85,11 +94,8 @@ function M.jwt_bearer(opts)
   local function exchange(trace, attempt)
     local jwt = assertion()
     local body = url.form { { "grant_type", GRANT_TYPE }, { "assertion", jwt } }
-    handle:set_token(nil)
     local started = clock()
-    local status, headers, text, code = handle:request("POST", token_url, {
-      "Accept: application/json", "Content-Type: application/x-www-form-urlencoded",
-    }, body)
+    local status, headers, text, code = send("POST", token_url, TOKEN_HEADERS, body)
     local fields = { method = "POST", path = TOKEN_PATH, url = token_url }
     local err
     if not status then
@@ -126,10 +132,7 @@ function M.jwt_bearer(opts)
 
   local self = { refreshable = true }
 
-  --- Makes sure a fresh token is set; returns true or nil, err.
-  function self.ensure(trace)
-    if expires_at and clock() < expires_at then return true end
-    expires_at = nil
+  local function fetch(trace)
     local ok, err = exchange(trace, 1)
     if ok then return true end
     -- A 400 from a server whose clock disagrees with ours: sign against its time once.
@@ -139,6 +142,25 @@ function M.jwt_bearer(opts)
       ok, err = exchange(trace, 2)
       if ok then return true end
     end
+    return nil, err
+  end
+
+  --- Makes sure a fresh token is set; returns true or nil, err.
+  function self.ensure(trace)
+    if expires_at and clock() < expires_at then return true end
+    if fetching and await(waiters, opts.fetch_timeout) then
+      -- Another coroutine's request, just ended: its outcome is ours.
+      if expires_at and clock() < expires_at then return true end
+      if last_error and not fetching then return nil, last_error end
+    end
+    expires_at = nil
+    fetching = true
+    local ok, err = fetch(trace)
+    fetching, last_error = false, err
+    local woken = waiters
+    waiters = {}
+    for _, ev in ipairs(woken) do ev:set() end
+    if ok then return true end
     return nil, err
   end
 

@@ -1,11 +1,79 @@
---- A connection to one QBench instance, made by `qbench.new`.
--- It keeps one connection alive across calls; `tostring(qb)` never shows the token.
--- Its resources (`qb.customer`, `qb.v2`) are made on first use.
+--- A client for one QBench instance, made by @{qbench.new}.
+-- It keeps its connections alive across calls; `tostring(qb)` shows the URL, never the
+-- token. Its `qb.customer` and `qb.v2` are made on first use. Close it with `qb:close()`,
+-- or let a `local qb <close> = qbench.new{...}` scope (or the garbage collector) do it.
+--
+-- **Retries.** A call is tried up to `1 + retries` times, waiting a random time between
+-- tries (exponential backoff with full jitter, see @{options}). Every method is tried
+-- again after a failed connect (nothing was sent) and after a 429, which QBench documents
+-- as not processed (waiting what `Retry-After` or `X-QBAPI-Throttle-TTL` asks, when they
+-- do). GET, PUT and DELETE are also tried again after a 500, 502, 503 or 504, a timeout
+-- or a connection that broke mid-answer. A POST or PATCH that may have reached the server
+-- is never sent twice: the error says so with `err.outcome == "unknown"`.
+--
+-- **Authentication.** With a `token`, every request carries it. With `client_id` and
+-- `client_secret` (a QBench API client of type Server-Side Web Application) the client
+-- signs a JWT with the secret, exchanges it for an access token, and fetches a new one
+-- before it runs out; on a 401, or a 400 saying the token is bad, it fetches a new token
+-- once and repeats the request once. A refused exchange is an error of kind `"auth"`.
+-- Neither the secret nor a token ever appears in an error, a trace or a `tostring`.
+--
+-- **Tracing.** `QBENCH_DEBUG=1` in the environment prints one line per attempt on
+-- standard error: `qbench: GET /qbench/api/v1/customer/2 -> 503 in 0.001 s (attempt 1), http`.
+-- The option `on_request` gets the same as a table.
 -- @classmod qbench.Client
--- @field customer the v1 Customers calls (`qbench.customer`)
--- @field v2 every operation of QBench's API v2 (`qbench.v2`)
--- @field url the instance's URL, without a trailing /
--- @field max_concurrency parallel transfers this client allows, all loops together
+
+--- The options of @{qbench.new}: `url` and a way to authenticate, and any of the others.
+--
+-- | option | type | default | meaning |
+-- |---|---|---|---|
+-- | `url` | string | required | the instance, such as `https://lab.qbench.net`; `/qbench/api/v1/` is added, a trailing `/` is fine |
+-- | `token` | string | | a bearer token; or give `client_id` and `client_secret` instead |
+-- | `client_id`, `client_secret` | string | | a QBench API client: the client gets and renews its tokens itself (OAuth JWT-bearer) |
+-- | `timeout` | number | 60 | seconds one attempt may take, connecting included |
+-- | `connect_timeout` | number | 10 | seconds to connect |
+-- | `deadline` | number | none | seconds the whole call may take, retries and waits included; an attempt gets what is left |
+-- | `user_agent` | string | `lua-qbench/...` | the `User-Agent` header; by default `lua-qbench/<version> libcurl/<version> Lua 5.4` |
+-- | `ca_file` | string | none | a CA bundle (PEM) to trust besides the system's CAs |
+-- | `insecure` | boolean | `false` | `true` turns TLS verification off: for throwaway test servers only |
+-- | `proxy` | string or `false` | nil | nil: the environment's (`https_proxy`, `no_proxy`, ...), loopback never proxied; `false`: none; a URL: that proxy |
+-- | `max_response_bytes` | integer | 32 MiB | a larger answer is refused: an error of kind `"network"` |
+-- | `retries` | integer | 3 | tries after the first (0 to 100), for what is safe to repeat (see Retries above) |
+-- | `backoff` | number | 0.5 | the wait before try `n + 1` is random in `[0, min(max_backoff, backoff * 2^(n-1))]` seconds |
+-- | `max_backoff` | number | 30 | the longest wait between tries; a 429 asking for more fails at once, with `err.retry_after` |
+-- | `max_concurrency` | integer | 10 | transfers this client runs at once, all walks and coroutines together (1 to 100; QBench allows 10) |
+-- | `rate_limit` | table | none | `{requests = 300, per = 60}`: no `per` seconds hold more than `requests` requests; pacing waits, it never fails a call |
+-- | `on_request` | function | none | called after every attempt with `{method =, path =, status =, elapsed =, attempt =, error_kind =}` |
+-- | `sleep` | function | `core.sleep` | `sleep(seconds)`: how the client waits (tests replace it) |
+-- | `clock` | function | `core.time` | `clock()`: the time in seconds (tests replace it) |
+-- | `validate` | boolean | `true` | v2 write bodies are checked against QBench's schema before they are sent; `false` sends them as given |
+-- | `max_batch` | integer | 50 | records per request of a v2 bulk write (1 to 10000); a longer array goes as several requests, in order |
+-- | `loop` | table | none | an event-loop adapter, such as `require "qbench.loop.cqueues"`: see "Event loops" in @{qbench} |
+--
+-- In `on_request`'s table, `status` is nil without an answer, `elapsed` is in seconds and
+-- `error_kind` is nil on success; token requests are reported too.
+-- @table options
+-- @usage
+-- local qb <close> = qbench.new{
+--   url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN",
+--   timeout = 30, deadline = 120, rate_limit = {requests = 300, per = 60},
+-- }
+
+--- The instance's URL, as given to @{qbench.new} but without a trailing `/`.
+-- @class field
+-- @name url
+
+--- The v1 Customers calls (@{qbench.customer}), made on first use.
+-- @class field
+-- @name customer
+
+--- Every operation of QBench's API v2 (@{qbench.v2}), made on first use.
+-- @class field
+-- @name v2
+
+--- How many transfers this client runs at once (the option `max_concurrency`).
+-- @class field
+-- @name max_concurrency
 
 local core = require "qbench.core"
 local args = require "qbench.args"
@@ -208,7 +276,7 @@ end
 -- @local
 function methods:_await(waiters, seconds)
   if not in_loop(self) then return false end
-  local ev = self._driver.adapter.event()
+  local ev = self._driver:event()
   waiters[#waiters + 1] = ev
   ev:wait(seconds)
   return true
@@ -412,14 +480,19 @@ function methods:_perform(req)
   end
 end
 
---- Any endpoint: `path` is under /qbench/api/v1/ unless it starts with "/".
--- @tparam string method "GET", "POST", "PUT", "PATCH", "DELETE", ...
--- @tparam string path e.g. "sample/12", or "/qbench/api/v2/customers" from the instance root
+--- Any endpoint: `path` is under `/qbench/api/v1/` unless it starts with `/`.
+-- A table body is sent as JSON (what JSON cannot hold raises before anything is sent), a
+-- string body as it is. An empty 2xx answer decodes to @{qbench.null}.
+-- @function request
+-- @tparam string method `"GET"`, `"POST"`, `"PUT"`, `"PATCH"`, `"DELETE"`, ...
+-- @tparam string path such as `"sample/12"`, or `"/qbench/api/v2/customers"` from the instance root
 -- @tparam[opt] table opts `query` (values percent-encoded, keys sorted, an array repeats its key)
 -- and `body` (a table is sent as JSON, a string as is)
--- @return the decoded answer (`qbench.null` for an empty one), the status and the headers;
--- or nil and an error object (`qbench.error`)
--- @usage local body, status = qb:request("GET", "sample/12", {query = {include = "tests"}})
+-- @return the decoded answer, the status and the headers (lower-case names);
+-- or nil and an error object (@{qbench.error})
+-- @usage
+-- local body, status = qb:request("GET", "sample/12", {query = {include = "tests"}})
+-- assert(qb:request("POST", "customer", {body = {customer_name = "ACME"}}))
 function methods:request(method, path, opts)
   if type(method) ~= "string" or not method:match("^%a+$") then
     args.error(1, "request", "method must be an HTTP method name, got " .. args.describe(method))
@@ -445,10 +518,15 @@ end
 -- Inside `fn` every call of this client is recorded instead of sent, and answered as
 -- if it worked with nothing in it (an empty page ends a walk). Argument checks still
 -- raise. Nothing needs a token: no token is fetched.
--- @tparam function fn called as fn(qb, ...)
--- @return an array of `{method =, path =, url =, body =, content_type =}` (body: the text sent, or nil)
--- @usage local reqs = qb:plan(function(qb) qb.customer:update(7, {phone = "555"}) end)
--- print(reqs[1].method, reqs[1].path, reqs[1].body)  --> PUT /qbench/api/v1/customer/7 {"phone":"555"}
+-- @function plan
+-- @tparam function fn called as `fn(qb, ...)`
+-- @param ... passed on to `fn`
+-- @return an array of `{method =, path =, url =, body =, content_type =}` (`body`: the text
+-- that would be sent, or nil)
+-- @usage
+-- local reqs = qb:plan(function(qb) qb.customer:update(7, {phone = "555"}) end)
+-- print(reqs[1].method, reqs[1].path, reqs[1].body)
+-- --> PUT /qbench/api/v1/customer/7 {"phone":"555"}
 function methods:plan(fn, ...)
   check_open(self)
   if type(fn) ~= "function" then args.error(1, "plan", "fn must be a function, got " .. args.describe(fn)) end
@@ -463,6 +541,7 @@ end
 
 --- Closes the connection; later calls raise. Closing twice is fine.
 -- A `local qb <close> = qbench.new{...}` scope, or the garbage collector, closes it too.
+-- @function close
 function methods:close()
   if self._handle then
     if self._driver then self._driver:close() end

@@ -59,7 +59,7 @@ function M.text(value)
   error("qbench.csv: a field must be a string, number, boolean, nil or qbench.null, got " .. t, 2)
 end
 
---- One field as it goes in a record: its text (see `text`), with `'` before a
+--- One field as it goes in a record: its text (see @{text}), with `'` before a
 -- string that starts like a formula (unless `opts.raw`), quoted when it holds
 -- a comma, a double quote, CR or LF, quotes doubled.
 -- @tparam string|number|boolean|nil value the field's value
@@ -75,7 +75,7 @@ end
 --- One record: its fields joined with commas, ending with CRLF.
 -- @tparam table fields the values of fields `1..fields.n` (or `1..#fields`); use `""` or
 -- `qbench.null` for an empty one
--- @tparam[opt] table opts as for `field`
+-- @tparam[opt] table opts as for @{field}
 -- @treturn string the record's line
 function M.record(fields, opts)
   if type(fields) ~= "table" then error("qbench.csv: fields must be a table, got " .. type(fields), 2) end
@@ -91,7 +91,7 @@ Writer.__name = "qbench.csv.Writer"
 --- A writer of records on `file` (anything with `write(self, text)`, such as
 -- `io.stdout` or a file from `io.open(path, "wb")`).
 -- @tparam file file where records go
--- @tparam[opt] table opts as for `field`
+-- @tparam[opt] table opts as for @{field}
 -- @treturn Writer the writer, with `w:write(fields)`
 function M.writer(file, opts)
   if type(file) ~= "userdata" and type(file) ~= "table" then
@@ -100,7 +100,7 @@ function M.writer(file, opts)
   return setmetatable({ file = file, opts = opts }, Writer)
 end
 
---- Writes one record (see `record`).
+--- Writes one record (see @{record}).
 -- @function Writer:write
 -- @tparam table fields the record's values
 -- @return true, or nil and the file's error message when the write failed (a full disk, a closed pipe)

@@ -1,27 +1,48 @@
 --- Structured errors: the second value of a failed call.
--- `tostring(err)` is one readable line, e.g.
--- `qbench: GET /qbench/api/v1/customer/9 HTTP 404 (http): customer 9 not found`;
--- it never holds a token or a secret, and control characters from the server are
--- written as escapes, so printing it cannot drive a terminal.
+-- A call that fails returns `nil, err`; `list` and `pages`, which a generic `for` drives,
+-- raise `err` instead. `tostring(err)` is one readable line, such as
+-- `qbench: GET /qbench/api/v1/customer/9 HTTP 404 (http): customer 9 not found`.
+-- It never holds a token or a secret, and control characters from the server are written as
+-- escapes, so printing it cannot drive a terminal. @{qbench.is_error} tells an error
+-- object apart. Its fields:
+--
+-- | field | meaning |
+-- |---|---|
+-- | `kind` | what failed, one of the kinds below |
+-- | `status` | the HTTP status, or nil when there was no answer |
+-- | `message` | the server's message (`error_description`, `message` or `error` of the body), an HTML page's title, or libcurl's reason |
+-- | `method`, `path`, `url` | what was asked: the method, the path with its query, the whole URL |
+-- | `body` | the decoded error body, or the raw text when it is not JSON |
+-- | `headers` | the answer's headers, by lower-case name |
+-- | `attempts` | how many tries were made |
+-- | `sent` | whether the request left, in full or in part: `false` for a failed connect |
+-- | `outcome` | `"unknown"` for a POST or PATCH the server may have carried out (the answer was lost, or was a gateway's 500, 502 or 504): check before sending it again |
+-- | `error_type`, `error_token` | v2's `error_type` and `error_token`, when the body has them |
+-- | `errors` | v2's per-field errors of a 400 (an array, as given) |
+-- | `retry_after` | the seconds a 429 asked to wait, when that was more than `max_backoff`: the call failed at once instead of waiting |
+-- | `written` | a v2 bulk write sent as several requests (over `max_batch` records): how many records went in before the failure |
+-- | `records` | with `written`: the records not written, the failed request's first |
+-- | `curl_code` | libcurl's error number, when there was no answer |
+--
+-- Fields that do not apply are nil. The kinds:
+--
+-- | kind | what failed |
+-- |---|---|
+-- | `"http"` | the server answered with a status other than 2xx, 401, 403 and 429 |
+-- | `"auth"` | a 401 or 403, or a refused token request (`client_id` and `client_secret`) |
+-- | `"rate_limit"` | a 429 that retries did not get past |
+-- | `"network"` | no answer (a refused or broken connection), or a cut or oversized one |
+-- | `"timeout"` | no answer in time: `timeout`, `connect_timeout` or `deadline` |
+-- | `"tls"` | TLS failed: a certificate that does not verify, another host name, ... |
+-- | `"decode"` | a 2xx answer that is not the JSON expected |
 -- @module qbench.error
--- @field kind `"http"` (a non-2xx status), `"auth"` (401, 403, a refused token request),
--- `"rate_limit"` (429), `"network"` (no answer, or a broken, cut or oversized one), `"timeout"`,
--- `"tls"` or `"decode"` (a 2xx answer that is not the JSON expected)
--- @field status the HTTP status, or nil when there was no answer
--- @field message the server's message, an HTML page's title, or libcurl's reason
--- @field method the HTTP method asked
--- @field path the path asked, with its query
--- @field url the whole URL asked
--- @field body the decoded error body, or the raw text when it is not JSON
--- @field headers the answer's headers, lower-case names
--- @field attempts how many tries were made
--- @field sent whether the request left (fully or in part): false for a failed connect
--- @field outcome `"unknown"` for a POST or PATCH the server may have carried out (the
--- answer was lost or was a gateway error): check before sending it again
--- @field error_type v2's `error_type`, when the body has one
--- @field error_token v2's `error_token`, when the body has one
--- @field errors v2's per-field errors of a 400 (an array, as given)
--- @field retry_after seconds a 429 asked to wait, when that was more than the client would
+-- @usage
+-- local c, err = qb.customer:get(9)
+-- if not c and err.status == 404 then
+--   print("no customer 9")
+-- elseif not c then
+--   error(tostring(err))   -- qbench: GET /qbench/api/v1/customer/9 (timeout): ...
+-- end
 
 local text = require "qbench.text"
 
@@ -41,7 +62,7 @@ end
 
 M.mt = mt
 
---- Is `v` an error made by this module? (`qbench.is_error`)
+--- Is `v` an error object? The same function as @{qbench.is_error}.
 -- @param v any value
 -- @treturn boolean
 function M.is(v)

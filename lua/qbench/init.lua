@@ -1,9 +1,50 @@
 --- qbench: a client for the QBench LIMS REST API.
+--
+-- `qbench.new{...}` makes a client (@{qbench.Client}) for one QBench instance. Its calls return
+-- their result, or `nil, err` with an error object (@{qbench.error}) when the server or the
+-- network fails; a wrong argument raises at once, naming it, and sends nothing. A client's
+-- `qb.customer` (@{qbench.customer}) has the v1 Customers calls, its `qb.v2` (@{qbench.v2})
+-- every operation of API v2, and `qb:request` reaches any endpoint. The JSON functions here
+-- convert both ways as the client does.
+--
+-- **Threads.** One Lua state per OS thread, each with its own clients, is safe: libcurl's global
+-- initialisation (`curl_global_init`) runs exactly once per process, whichever state loads
+-- qbench first, and everything else belongs to the state that made it. A client must not be
+-- shared across threads: make one in each thread's state. Change the environment (`http_proxy`,
+-- `no_proxy`, ...) only before starting threads: clients and libcurl read it as they work.
+--
+-- **Event loops.** Without the `loop` option a call blocks until it is done. With `qbench.new{loop = adapter}`
+-- a call made in a coroutine of the host's event loop yields to the loop while it waits, so
+-- other coroutines keep running, and many coroutines share one client (its `max_concurrency`
+-- transfers at once); outside such a coroutine calls block as before. qbench has adapters for
+-- cqueues (@{qbench.loop.cqueues}) and luv (@{qbench.loop.luv}); for any other loop, write
+-- a table of five functions (`examples/loop_select.lua` does, for a loop on select(2)):
+--
+--     -- May the running coroutine wait through this loop?
+--     adapter.active()
+--     -- Call fn(fd, ready) whenever fd is ready for events ("r", "w"
+--     -- or "rw"); watch(fd, nil) stops watching fd.
+--     adapter.watch(fd, events, fn)
+--     -- A timer t: t:start(seconds, fn) calls fn() once after that
+--     -- long, replacing a pending start; t:stop() cancels it.
+--     adapter.timer()
+--     -- A one-shot event ev: ev:wait(timeout) yields until ev:set()
+--     -- (true) or the timeout (false; seconds, nil for none).
+--     adapter.event()
+--     -- Yields for that long.
+--     adapter.sleep(seconds)
+--
+-- The `fn` given to `watch` and to a timer only let libcurl act and wake waiters: they never
+-- yield nor raise, so the loop may call them from anywhere. Every yield happens in Lua, in
+-- `ev:wait` and `sleep`, never across C.
 -- @module qbench
 -- @usage
 -- local qbench = require "qbench"
--- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
--- for c in qb.customer:list{page_size = 50} do print(c.id, c.customer_name) end
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net",
+--                               token = os.getenv "QBENCH_TOKEN"}
+-- for c in qb.customer:list{page_size = 50} do
+--   print(c.id, c.customer_name)
+-- end
 -- for s in qb.v2.samples:list{order_ids = {1089, 1090}} do print(s.id) end
 
 local core = require "qbench.core"
@@ -11,37 +52,91 @@ local qerror = require "qbench.error"
 local registry = require "qbench.registry"
 
 local M = {
-  --- The version of qbench (a string such as "0.2.0").
+  --- The version of qbench, a string such as `"0.1.0"`.
   _VERSION = core._VERSION,
-  --- JSON null: the value of a `null` in an answer, and what sends `null`
-  -- (the same value as `cjson.null`). A field absent from an answer stays nil.
+  --- JSON `null`: what a `null` in an answer decodes to, and what sends `null`.
+  -- The same value as `cjson.null`. A field absent from an answer stays nil.
+  -- @within JSON
+  -- @usage assert(qb.customer:update(7, {fax = qbench.null}))   -- clears the fax
   null = core.null,
-  --- `qbench.array{}`: marks a table so that it encodes as a JSON array, `[]` when empty.
+  --- Marks a table so that it encodes as a JSON array, `[]` when empty.
+  -- An empty table encodes as `[]` anyway unless made with @{object}; the mark also
+  -- says what is meant.
   -- @function array
+  -- @within JSON
+  -- @tparam table t the table
+  -- @treturn table `t`
+  -- @usage qbench.encode{tags = qbench.array{}}   --> {"tags":[]}
   array = core.array,
-  --- `qbench.object{}`: marks a table so that it encodes as a JSON object, `{}` when empty.
+  --- Marks a table so that it encodes as a JSON object, `{}` when empty.
   -- @function object
+  -- @within JSON
+  -- @tparam table t the table
+  -- @treturn table `t`
+  -- @usage qbench.encode{filters = qbench.object{}}   --> {"filters":{}}
   object = core.object,
-  --- `qbench.encode(value)`: the JSON text of a Lua value, as requests send it.
-  -- Raises, naming the place (`$.contacts[2]`), on what JSON cannot hold faithfully.
+  --- The JSON text of a Lua value, as requests send it.
+  -- Integers are written exactly, floats in the shortest form that reads back the same,
+  -- strings escaped per RFC 8259. A proper sequence is an array, a table with string keys
+  -- an object, an empty table `[]` unless made with @{object}; @{null} is `null`.
+  -- What JSON cannot hold faithfully raises, naming the place (`$.contacts[2]`): invalid
+  -- UTF-8, NaN and infinities, holes, mixed keys, functions, userdata, cycles, nesting
+  -- deeper than 1000.
+  --
+  -- The options (all optional; an unknown or ill-typed one raises):
+  --
+  -- * `sort_keys = true`: object keys in bytewise order, so that equal tables give equal
+  --   text whatever order they were built in;
+  -- * `indent = n`, 0 to 8: `n` spaces per level, one member or item per line and `": "`
+  --   after keys (0, the default, is compact);
+  -- * `invalid_utf8 = "replace"`: each invalid UTF-8 sequence becomes U+FFFD instead of
+  --   raising (the default is `"error"`);
+  -- * `nonfinite = "null"`: NaN and the infinities become `null` instead of raising (the
+  --   default is `"error"`).
   -- @function encode
+  -- @within JSON
+  -- @param value the value
+  -- @tparam[opt] table opts the options above
+  -- @treturn string the JSON text
+  -- @treturn integer with `opts` only: how many replacements `invalid_utf8` and `nonfinite`
+  -- made, so that a caller can warn once
+  -- @usage
+  -- print(qbench.encode{id = 7, tags = {"a", "b"}})   --> {"id":7,"tags":["a","b"]}
+  -- local text, replaced = qbench.encode(record, {sort_keys = true, indent = 2, invalid_utf8 = "replace"})
   encode = core.encode,
-  --- `qbench.decode(text)`: the Lua value of a JSON text, as answers are read;
-  -- or nil and a message.
+  --- The Lua value of a JSON text, as answers are read.
+  -- Integral numbers within 2^53 become Lua integers, other numbers floats; `null` is
+  -- @{null}; unknown fields are kept. Nesting deeper than 1000 is refused.
   -- @function decode
+  -- @within JSON
+  -- @tparam string text the JSON text
+  -- @return the value, or nil and a message saying what is wrong with the text
+  -- @usage local t = assert(qbench.decode '{"id": 7, "fax": null}')   -- t.fax == qbench.null
   decode = core.decode,
-  --- `qbench.is_error(v)`: is `v` an error object of this library (`qbench.error`)?
+  --- Is `v` an error object of this library (@{qbench.error})?
   -- @function is_error
+  -- @within Errors
+  -- @param v any value
+  -- @treturn boolean
+  -- @usage
+  -- for i, c in ipairs(qb.customer:get_many{3, 1, 2}) do
+  --   if qbench.is_error(c) then print("failed:", c) else print(c.customer_name) end
+  -- end
   is_error = qerror.is,
 }
 
 local function client_module() return require "qbench.client" end
 
---- Creates a client: qbench.new{url = ..., token = ..., ...}.
--- @tparam table opts `url` and `token` (or `client_id` and `client_secret`), and the optional
--- settings the README's table lists; a wrong option raises
+--- Creates a client for one QBench instance.
+-- It connects on its first call, not here. Close it with `qb:close()`, or let a
+-- `local qb <close> = qbench.new{...}` scope (or the garbage collector) do it.
+-- @within Clients
+-- @tparam table opts `url` and `token` (or `client_id` and `client_secret`), and any of the
+-- @{qbench.Client.options|client options}; a wrong or unknown option raises, naming it
 -- @treturn qbench.Client the client
--- @usage local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
+-- @usage
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net",
+--                               token = os.getenv "QBENCH_TOKEN"}
 function M.new(opts)
   return client_module().new(opts, M._VERSION)
 end
@@ -50,7 +145,9 @@ end
 local default_client, default_options
 
 --- Sets the options of the module-level client (closing the one in use, if any).
--- @tparam table opts as for `new`
+-- `qbench.customer` and `qbench.v2` use it from then on.
+-- @within Clients
+-- @tparam table opts as for @{new}
 -- @treturn qbench.Client the new module-level client
 function M.configure(opts)
   local client = client_module().new(opts, M._VERSION) -- checks the options now, not on first use
@@ -59,9 +156,12 @@ function M.configure(opts)
   return client
 end
 
---- The module-level client, configured from QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and
--- QBENCH_CLIENT_SECRET) unless configure() was called.
--- @treturn qbench.Client the module-level client, made on first use
+--- The module-level client.
+-- Unless @{configure} was called, it is made on first use from the environment:
+-- `QBENCH_URL` and `QBENCH_TOKEN`, or `QBENCH_URL`, `QBENCH_CLIENT_ID` and `QBENCH_CLIENT_SECRET`.
+-- Without them it raises, saying what to set.
+-- @within Clients
+-- @treturn qbench.Client the module-level client
 function M.default()
   if not default_client then
     if default_options then
@@ -83,9 +183,11 @@ function M.default()
   return default_client
 end
 
---- The v1 Customers calls on the module-level client: `qbench.customer:get(1)`.
--- The client is made at the first call, not here.
+--- The v1 Customers calls (@{qbench.customer}) on the module-level client.
+-- The client (@{default}) is made at the first call, not when qbench is loaded.
+-- @within Clients
 -- @table customer
+-- @usage local c = assert(qbench.customer:get(1))
 M.customer = setmetatable({}, {
   __name = "qbench.customer (module-level client)",
   __index = function(_, name)
@@ -96,6 +198,12 @@ M.customer = setmetatable({}, {
     end
   end,
 })
+
+--- API v2 (@{qbench.v2}) on the module-level client.
+-- The client (@{default}) is made at the first call, not when qbench is loaded.
+-- @within Clients
+-- @table v2
+-- @usage for s in qbench.v2.samples:list{order_ids = {1089}} do print(s.id) end
 
 -- qbench.v2 (and any other resource of the registry) is the module-level client's.
 return setmetatable(M, {

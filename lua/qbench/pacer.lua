@@ -16,22 +16,30 @@ end
 
 --- Waits until one more request fits in the window; returns its slot for done().
 -- Returns nil, without waiting, when that would take longer than `max_wait` seconds.
+-- The window is looked at again after every sleep: with several coroutines on one
+-- client, another may have taken the room meanwhile, or the oldest request's
+-- answer may have come late and moved its time.
 function methods:wait(max_wait)
-  local now = self.clock()
-  if self.count == self.requests then
-    local ready = self.slots[self.head].time + self.per
-    if ready > now then
-      if max_wait and ready - now > max_wait then return nil end
-      self.sleep(ready - now)
-      now = self.clock()
+  local deadline = max_wait and self.clock() + max_wait
+  while true do
+    local now = self.clock()
+    if self.count == self.requests then
+      local ready = self.slots[self.head].time + self.per
+      if ready <= now then
+        self.head = self.head % self.requests + 1
+        self.count = self.count - 1
+      else
+        if deadline and ready > deadline then return nil end
+        self.sleep(ready - now)
+      end
     end
-    self.head = self.head % self.requests + 1
-    self.count = self.count - 1
+    if self.count < self.requests then
+      local slot = { time = self.clock() }
+      self.slots[(self.head + self.count - 1) % self.requests + 1] = slot
+      self.count = self.count + 1
+      return slot
+    end
   end
-  local slot = { time = now }
-  self.slots[(self.head + self.count - 1) % self.requests + 1] = slot
-  self.count = self.count + 1
-  return slot
 end
 
 --- Records that the request of `slot` has had its answer.

@@ -8,10 +8,10 @@ local M = {}
 -- adjacent transpositions each cost one ("order_id" -> "order_ids" is 1).
 local function distance(a, b)
   local la, lb = #a, #b
-  local prev2, prev, cur = {}, {}, {}
+  local prev2, prev = {}, {}
   for j = 0, lb do prev[j] = j end
   for i = 1, la do
-    cur = { [0] = i }
+    local cur = { [0] = i }
     local ai = a:byte(i)
     for j = 1, lb do
       local cost = ai == b:byte(j) and 0 or 1

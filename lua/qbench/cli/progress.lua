@@ -91,7 +91,7 @@ function methods:clear()
 end
 
 --- Draws the final counts and ends the line, leaving it as a summary.
--- @tparam table counts as for update
+-- @tparam table counts as for @{progress:update|update}
 function methods:finish(counts)
   if not self.enabled then return end
   self:update(counts, true)

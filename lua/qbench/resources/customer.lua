@@ -1,8 +1,22 @@
 --- The v1 Customers endpoints: `qb.customer:get(1)` and friends.
--- Every call returns its result, or nil and an error object (`qbench.error`) when the server or
--- the network fails; a wrong argument raises, naming it, and sends nothing.
--- The reads (get, page, pages, list, all, get_many) are the shared resource layer's
--- (qbench.resource) over the definition below; the writes are the Customers document's own.
+-- `qb.customer` is a client's (@{qbench.Client}); `qbench.customer` is the module-level
+-- client's, with the same methods. Every call returns its result, or nil and an error object
+-- (@{qbench.error}) when the server or the network fails; a wrong argument raises, naming
+-- it, and sends nothing (`bad argument #1 to 'get' (id must be a positive integer, got 0)`).
+--
+-- **Walking pages.** `list`, `pages` and `all` start at `page_num` (default 1) and use
+-- `page_size` (1 to 50, default 50). They stop after `total_pages`, or at the first empty
+-- page when the server gives none. Once the first page has told `total_pages`, the next
+-- pages are fetched up to `concurrency` at a time (default 4, at most the client's
+-- `max_concurrency`) while the loop body runs, and handed out strictly in page order; at
+-- most `concurrency + 1` pages are in memory. A failing page is retried like any GET and
+-- never skipped: `list` and `pages` raise its error object, `all` returns `nil, err`.
+-- A `break` out of the loop, or an error, cancels the pages still under way.
+--
+-- **On the wire** the calls follow the headings of QBench's Customers document:
+-- `add_contacts` sends contact ids as string keys, `remove_contact` is a POST to
+-- `customer/contact/remove`, and discount deletes are DELETEs with repeated keys
+-- (`?assay_ids=1&assay_ids=2`) and no body.
 -- @classmod qbench.customer
 
 local core = require "qbench.core"
@@ -78,16 +92,21 @@ end
 -- @function get
 -- @tparam integer id the customer's id
 -- @treturn table the customer, or nil and an error object
--- @usage local c, err = qb.customer:get(7)
+-- @usage
+-- local c = assert(qb.customer:get(7))
+-- print(c.customer_name, c.tags[1])
 
---- One page: {total_count =, total_pages =, data = {...}}.
+--- One page, as the API answers it: `{total_count =, total_pages =, data = {...}}`.
+-- `total_pages` can be @{qbench.null}: some QBench resources do not say.
 -- @function page
 -- @tparam[opt] table opts `page_num` (default 1) and `page_size` (1 to 50, default 50)
 -- @treturn table the page, or nil and an error object
+-- @usage local p = assert(qb.customer:page{page_num = 2, page_size = 10})
 
 --- Iterates over every page table, in order. Raises the error object on failure.
 -- @function pages
--- @tparam[opt] table opts `page_num`, `page_size`, and `concurrency` (pages fetched at once)
+-- @tparam[opt] table opts `page_num`, `page_size`, and `concurrency` (pages fetched at once;
+-- 1 fetches one at a time)
 -- @return an iterator for a generic `for`; a `break` fetches nothing more
 -- @usage for page in qb.customer:pages{page_size = 50} do print(page.total_pages) end
 
@@ -102,14 +121,20 @@ end
 -- @tparam[opt] table opts as for `pages`
 -- @treturn {table,...} every customer, or nil and an error object
 
---- Many customers at once, in the order of `ids`: each entry is the customer
--- table, or an error object (qbench.is_error) for one that could not be had.
+--- Many customers at once, in the order of `ids`.
+-- Each entry is the customer table, or an error object (@{qbench.is_error}) for one that
+-- could not be had (a 404, a network failure): one failure does not fail the call.
 -- @function get_many
 -- @tparam {integer,...} ids customer ids
 -- @tparam[opt] table opts `concurrency` (requests at once)
 -- @treturn table an array in the order of `ids`
+-- @usage
+-- for i, c in ipairs(qb.customer:get_many({3, 1, 2}, {concurrency = 3})) do
+--   print(i, qbench.is_error(c) and tostring(c) or c.customer_name)
+-- end
 
 --- Creates a customer; returns its new id.
+-- @function create
 -- @tparam table fields `customer_name` (required), `tags`, `contacts` (an array of `{id = ...}`),
 -- `phone`, `email`, ... as in QBench's API
 -- @treturn integer the new id, or nil and an error object
@@ -128,7 +153,9 @@ function methods:create(fields)
   return id
 end
 
---- Updates fields of a customer (qbench.null clears one); returns true.
+--- Updates fields of a customer; returns true.
+-- A field set to @{qbench.null} is cleared; `customer_name` cannot be.
+-- @function update
 -- @tparam integer id the customer's id
 -- @tparam table fields the fields to change; `tags` and `contacts` replace the whole list
 -- @treturn boolean true, or nil and an error object
@@ -146,6 +173,7 @@ function methods:update(id, fields)
 end
 
 --- Deletes a customer.
+-- @function delete
 -- @tparam integer id the customer's id
 -- @treturn boolean true, or nil and an error object
 function methods:delete(id)
@@ -154,7 +182,9 @@ function methods:delete(id)
 end
 
 --- Links contacts to a customer, setting their flags.
--- contacts: { [contact_id] = {receive_email = bool, receive_invoice_email = bool, portal_user = bool} }
+-- `contacts` maps contact ids to flags:
+-- `{[contact_id] = {receive_email = bool, receive_invoice_email = bool, portal_user = bool}}`.
+-- @function add_contacts
 -- @tparam integer id the customer's id
 -- @tparam table contacts flags by contact id
 -- @treturn boolean true, or nil and an error object
@@ -183,6 +213,7 @@ function methods:add_contacts(id, contacts)
 end
 
 --- Unlinks a contact from a customer.
+-- @function remove_contact
 -- @tparam integer id the customer's id
 -- @tparam integer contact_id the contact's id
 -- @treturn boolean true, or nil and an error object

@@ -1,20 +1,29 @@
 --- QBench's API v2: every operation of its OpenAPI description, as `qb.v2.<collection>`.
 --
--- `qb.v2.samples` is the collection /qbench/api/v2/samples; `qb.v2.samples(12)` is one
--- sample, whose sub-collections and actions are fields and methods of its own
--- (`qb.v2.orders(5).samples:list()`, `qb.v2.invoices(5):sync()`). Names are the path's
--- segments with `-` turned into `_`. Which methods a collection has comes from the
--- table generated from the description (`lua/qbench/v2/api/`, `make api`); a method or
--- a filter it does not have raises, naming what it does have.
+-- `qb.v2` is a client's namespace (`qbench.v2` the module-level client's). `qb.v2.samples`
+-- is the collection `/qbench/api/v2/samples`; `qb.v2.samples(12)` is one sample, whose
+-- sub-collections and actions are fields and methods of its own:
+-- `qb.v2.orders(5).samples:list()`, `qb.v2.invoices(5):sync()`. Names are the path's
+-- segments with `-` turned into `_` (`qb.v2.sub_customers`).
 --
--- Reads: `list`, `page`, `pages`, `all` where the API pages (filters by their API
--- names: `order_ids = {1, 2}`, `sort_order = "ASC"`), `get(id)` and `get_many(ids)` where
--- it returns one record (the `data` object, unwrapped). Writes: `create(records)`,
--- `update(records)` (bulk, as v2 is), `delete(id)`, and actions named after their
--- path (`publish`, `sync`, `send_email`, `named_cells`, ...). Bodies are checked against
--- the description before anything is sent (`qbench.new{validate = false}` turns that off).
--- The generated reference (doc/v2-operations.md) lists every operation with its call.
+-- Which methods a collection has, and which filters and body fields they take, comes from
+-- the table generated from QBench's description (`lua/qbench/v2/api/`, `make api`); a
+-- method, a filter or a field it does not have raises before anything is sent, naming what
+-- it does have and the nearest name. @{v2-operations.md|The table of every operation}
+-- gives each one's Lua call.
+--
+-- Like every call of a client, these return their result, or `nil, err` with an error
+-- object (@{qbench.error}); v2's error bodies fill `err.error_type`, `err.error_token` and
+-- `err.errors`.
 -- @module qbench.v2
+-- @usage
+-- for s in qb.v2.samples:list{order_ids = {1089, 1090}, sort_order = "ASC"} do
+--   print(s.id, s.sample_type)
+-- end
+-- local order = assert(qb.v2.orders:get(5))
+-- local tests = assert(qb.v2.samples(12).tests:all())
+-- assert(qb.v2.samples:update{{id = 12, comments = "Checked"}})
+-- assert(qb.v2.invoices(5):sync())
 
 local args = require "qbench.args"
 local filters = require "qbench.filters"
@@ -162,6 +171,7 @@ function node_mt.__index(self, key)
 end
 
 --- collection(id): the one record, whose sub-collections and actions are its fields and methods.
+-- @local
 function node_mt.__call(self, id)
   local rec = self.def.record
   if not rec then
@@ -188,10 +198,16 @@ end
 
 local namespace_methods = {}
 
---- Any v2 endpoint: `path` is relative to /qbench/api/v2/ (e.g. "samples/12").
--- @tparam string method "GET", "POST", "PATCH", "DELETE", ...
--- @tparam string path below /qbench/api/v2/
--- @tparam[opt] table opts as for `qb:request`: `query`, `body`
+--- The namespace.
+-- `qb.v2.<collection>` is a collection (raising for a name v2 does not have), `qb.v2:request`
+-- reaches any v2 path, and `collections()` lists the names.
+-- @section namespace
+
+--- Any v2 endpoint: `path` is relative to `/qbench/api/v2/`, such as `"samples/12"`.
+-- For what the generated calls do not cover; nothing is checked but the arguments.
+-- @tparam string method `"GET"`, `"POST"`, `"PATCH"`, `"DELETE"`, ...
+-- @tparam string path below `/qbench/api/v2/`
+-- @tparam[opt] table opts as for @{qbench.Client:request|qb:request}: `query`, `body`
 -- @return the decoded answer, the status and the headers; or nil and an error object
 -- @usage local body = assert(qb.v2:request("GET", "samples", {query = {page_size = 5}}))
 function namespace_methods:request(method, path, opts)
@@ -220,10 +236,99 @@ end
 function namespace_mt.__tostring() return "qbench.v2" end
 
 --- The names of the v2 collections (`samples`, `orders`, ...), sorted.
--- @treturn {string,...}
+-- A function of the module, not of a namespace: `require("qbench.v2").collections()`.
+-- @treturn {string,...} the names
+-- @usage for _, name in ipairs(require("qbench.v2").collections()) do print(name) end
 function M.collections()
   COLLECTIONS = COLLECTIONS or require "qbench.v2.api.index"
   return COLLECTIONS
 end
+
+--- Collections, records and their calls.
+-- Below, `collection` stands for any collection or sub-collection: `qb.v2.samples`,
+-- `qb.v2.orders(5).samples`, `qb.v2.customers(7).contacts`. Each has the calls its
+-- operations give it, no more: @{v2-operations.md|the table of operations} says which.
+-- Filters go by their API names and are checked against the description: a known name, a
+-- value of its type (an array for a list, sent as a repeated key), an enum value spelt
+-- exactly. Writes are checked against the operation's body schema unless the client was
+-- made with `validate = false`.
+-- @section collections
+
+--- Iterates over every record of every page, in order; raises the error object on failure.
+-- Walks pages as @{qbench.customer:list|qb.customer:list} does: the next pages are fetched up to
+-- `concurrency` at a time while the loop body runs, a `break` cancels the rest.
+-- @function collection:list
+-- @tparam[opt] table filters the operation's filters, and `page_num`, `page_size` (1 to 50)
+-- and `concurrency`
+-- @return an iterator for a generic `for`
+-- @usage for s in qb.v2.samples:list{order_ids = {1089}} do print(s.id) end
+
+--- One page, as the API answers it (`{data = {...}, total_pages = ...}`).
+-- @function collection:page
+-- @tparam[opt] table filters as for `list`, without `concurrency`
+-- @treturn table the page, or nil and an error object
+
+--- Iterates over every page table, in order; raises the error object on failure.
+-- @function collection:pages
+-- @tparam[opt] table filters as for `list`
+-- @return an iterator for a generic `for`
+
+--- Every record of every page as one array.
+-- @function collection:all
+-- @tparam[opt] table filters as for `list`
+-- @treturn {table,...} the records, or nil and an error object
+
+--- One record by id: its `data` object, unwrapped.
+-- @function collection:get
+-- @tparam integer|string id the record's id (a string for the few collections whose ids are)
+-- @tparam[opt] table filters the operation's filters, when it has any
+-- @treturn table the record, or nil and an error object
+-- @usage local s = assert(qb.v2.samples:get(12))
+
+--- Many records at once, in the order of `ids`; an id that fails gives an error object
+-- in its place (@{qbench.is_error}), not a failure of the whole call.
+-- @function collection:get_many
+-- @tparam {integer,...} ids the ids
+-- @tparam[opt] table opts `concurrency` (requests at once)
+-- @treturn table an array in the order of `ids`
+
+--- One record, as a node: `collection(id)`.
+-- Its sub-collections are fields (`qb.v2.orders(5).samples`), its actions methods
+-- (`qb.v2.invoices(5):sync()`), and it may have `get()` and `delete()` of its own.
+-- Nothing is sent until one of them is called.
+-- @function collection
+-- @tparam integer|string id the record's id
+-- @return the record's node
+-- @usage local order = qb.v2.orders(5); for s in order.samples:list() do print(s.id) end
+
+--- Creates records: a bulk POST, as v2's writes are.
+-- An array longer than the client's `max_batch` goes out as several requests, in order;
+-- when one fails, `err.written` says how many records went in before it and
+-- `err.records` holds the rest.
+-- @function collection:create
+-- @tparam {table,...} records the new records, with the fields of the operation's schema
+-- @return the created records (the answer's `data`, every request's in order), or true
+-- when the answer has none; or nil and an error object
+-- @usage local made = assert(qb.v2.contacts:create{{first_name = "Jane", last_name = "Doe"}})
+
+--- Changes records: a bulk PATCH, each record with its `id`; as @{collection:create}.
+-- @function collection:update
+-- @tparam {table,...} records the records' ids and the fields to change
+-- @return the updated records, or true; or nil and an error object
+-- @usage assert(qb.v2.samples:update{{id = 12, comments = "Checked"}})
+
+--- Deletes a record.
+-- @function collection:delete
+-- @tparam integer|string id the record's id
+-- @treturn boolean true, or nil and an error object
+
+--- An action: a write named after its path's last segment.
+-- Such as `qb.v2.invoices(5):sync()`, `qb.v2.reports:publish(records)` or
+-- `qb.v2.invoices(5):send_email(body)`; the table of operations lists them all, with their
+-- arguments. A body, when the action takes one, is checked like any write's.
+-- @function collection:action
+-- @param[opt] body the action's body (records or a table), when it takes one
+-- @return the answer's `data`, true for an empty answer, or what came back; or nil and an
+-- error object
 
 return M
