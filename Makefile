@@ -24,7 +24,7 @@ CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Icsrc
 LDFLAGS ?=
 
 JSON_SRCS = csrc/json.c csrc/json_encode.c csrc/json_decode.c csrc/strbuf.c
-CORE_SRCS = csrc/core.c csrc/client.c csrc/crypto.c csrc/timing.c $(JSON_SRCS)
+CORE_SRCS = csrc/core.c csrc/handle.c csrc/crypto.c csrc/timing.c $(JSON_SRCS)
 CORE_OBJS = $(CORE_SRCS:csrc/%.c=$(BUILD)/core/%.o)
 CORE      = $(BUILD)/qbench/core.so
 

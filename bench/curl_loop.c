@@ -1,6 +1,6 @@
 /*
  * The floor for scenario 1: a bare libcurl loop doing per call what the
- * qbench C core does (csrc/client.c), minus Lua and JSON decoding.
+ * qbench C core does (csrc/handle.c), minus Lua and JSON decoding.
  *
  *   curl_loop URL TOKEN CALLS [CA_FILE]
  *

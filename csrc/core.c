@@ -15,7 +15,7 @@
  * libcurl itself does on every transfer), which races with a setenv in
  * another thread; hosts change the environment before starting threads.
  */
-#include "client.h"
+#include "handle.h"
 #include "crypto.h"
 #include "timing.h"
 #include "qbench_json.h"

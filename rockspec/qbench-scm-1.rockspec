@@ -32,7 +32,7 @@ build = {
   modules = {
     ["qbench.core"] = {
       sources = {
-        "csrc/core.c", "csrc/client.c", "csrc/crypto.c", "csrc/timing.c",
+        "csrc/core.c", "csrc/handle.c", "csrc/crypto.c", "csrc/timing.c",
         "csrc/json.c", "csrc/json_encode.c", "csrc/json_decode.c", "csrc/strbuf.c",
       },
       defines = { "_GNU_SOURCE" },

@@ -25,7 +25,8 @@ local function iterate(iter_fn)
   return nil, err
 end
 
--- name, HTTP method, call(qb) -> value | nil, err
+-- name, HTTP method, call(qb) -> value | nil, err; `empty` marks calls answered by a
+-- 204 with no body, which the "truncate" fault cannot cut short.
 M.METHODS = {
   { "request GET", "GET", function(qb) return qb:request("GET", "customer/1") end },
   { "request POST", "POST", function(qb) return qb:request("POST", "customer", { body = { customer_name = "R" } }) end },
@@ -55,6 +56,25 @@ M.METHODS = {
     return qb.customer:update_panel_discounts(1, { { panel_id = 1, base_price = 10, discount = 5 } })
   end },
   { "delete_panel_discounts", "DELETE", function(qb) return qb.customer:delete_panel_discounts(1, { 1 }) end },
+  -- API v2: reads, bulk writes, a sub-collection's writes and actions.
+  { "v2 get", "GET", function(qb) return qb.v2.samples:get(1) end },
+  { "v2 page", "GET", function(qb) return qb.v2.samples:page { page_size = 5 } end },
+  { "v2 list", "GET", function(qb) return iterate(function() return qb.v2.orders:list { page_size = 5 } end) end },
+  { "v2 get_many", "GET", function(qb)
+    local got = qb.v2.samples:get_many { 1 }
+    if got[1].id then return got end
+    return nil, got[1]
+  end },
+  { "v2 create", "POST", function(qb) return qb.v2.customers:create { { customer_name = "Matrix" } } end },
+  { "v2 update", "PATCH", function(qb) return qb.v2.samples:update { { id = 1, comments = "x" } } end },
+  { "v2 delete", "DELETE", empty = true, function(qb) return qb.v2.samples:delete(1) end },
+  { "v2 sub-collection create", "POST", empty = true, function(qb)
+    return qb.v2.customers(1).contacts:create { { contact_id = 2, receive_email = true } }
+  end },
+  { "v2 sub-collection delete", "DELETE", empty = true, function(qb) return qb.v2.customers(1).contacts:delete(2) end },
+  { "v2 action sync", "POST", empty = true, function(qb) return qb.v2.invoices(1):sync() end },
+  { "v2 action publish", "POST", empty = true, function(qb) return qb.v2.reports:publish { { id = 1 } } end },
+  { "v2 action named_cells", "PATCH", empty = true, function(qb) return qb.v2.tests:named_cells { { id = 1 } } end },
 }
 
 -- Every API request in the sandbox's log (the token endpoint excluded).

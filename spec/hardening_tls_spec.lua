@@ -68,6 +68,13 @@ describe("TLS", function()
     assert.equal("tls", err.kind)
   end)
 
+  it("never retries a certificate that failed verification: the next try would fail the same", function()
+    local c, err = get(self_signed, { retries = 3, sleep = function() error("no wait expected") end })
+    assert.is_nil(c)
+    assert.equal("tls", err.kind)
+    assert.equal(1, err.attempts)
+  end)
+
   it("refuses a certificate from an unknown CA, and accepts it with ca_file", function()
     local c, err = get(good)
     assert.is_nil(c)

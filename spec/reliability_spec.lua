@@ -289,3 +289,129 @@ describe("server text in errors", function()
     assert.is_nil(line:find("[%c]"))
   end)
 end)
+
+describe("hostile answers through the library (raw server)", function()
+  local raw = require "rawserver"
+
+  local OK_JSON = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+  it("an answer cut after its status line is a network error: a GET is retried, a PUT too, a POST is not", function()
+    local srv = raw.start { "HTTP/1.1 200 OK\r\n", OK_JSON }
+    local qb <close> = qbench.new { url = srv.url, token = "t", sleep = function() end }
+    local body = assert(qb:request("GET", "customer/1"))
+    assert.same({}, body)
+    assert.equal(2, #srv.requests())
+    srv.stop()
+    local once = raw.start { "HTTP/1.1 200 OK\r\n", OK_JSON }
+    local qb2 <close> = qbench.new { url = once.url, token = "t", sleep = function() end }
+    local id, err = qb2.customer:create { customer_name = "Cut" }
+    assert.is_nil(id)
+    assert.equal("network", err.kind)
+    assert.equal("the answer was cut off inside its headers", err.message)
+    assert.equal("unknown", err.outcome)
+    assert.equal(1, #once.requests())
+    once.stop()
+  end)
+
+  it("a 404 whose message drives a terminal is printed with escapes", function()
+    local text = '{"message": "gone \\u001b]0;pwned\\u0007\\u001b[2J \\u202e"}'
+    local srv = raw.start { string.format("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", #text, text) }
+    local qb <close> = qbench.new { url = srv.url, token = "t" }
+    local c, err = qb.customer:get(1)
+    srv.stop()
+    assert.is_nil(c)
+    assert.equal("gone \27]0;pwned\7\27[2J \226\128\174", err.message) -- the field keeps the data ...
+    assert.equal("qbench: GET /qbench/api/v1/customer/1 HTTP 404 (http): gone \\x1b]0;pwned\\x07\\x1b[2J \\u{202E}",
+      tostring(err)) -- ... the line shown to people cannot drive a terminal
+  end)
+
+  local function token_answer(status, json)
+    return string.format("HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", status, #json, json)
+  end
+
+  for name, token in pairs { ["a line break"] = "abc\\r\\nX-Injected: 1", ["a NUL byte"] = "abc\\u0000def", empty = "" } do
+    it("an access token with " .. name .. " from the token endpoint is kind auth, not a raised error", function()
+      local srv = raw.start { token_answer(200, '{"access_token": "' .. token .. '", "expires_in": 3600}') }
+      local infos = {}
+      local qb <close> = qbench.new { url = srv.url, client_id = "id", client_secret = "secret", retries = 0,
+        on_request = function(i) infos[#infos + 1] = i end }
+      local c, err = qb.customer:get(1)
+      srv.stop()
+      assert.is_nil(c)
+      assert.equal("auth", err.kind)
+      assert.matches("without a usable access_token", err.message)
+      assert.is_nil(err.body)
+      assert.equal(1, #infos, "the token request is traced")
+      assert.equal("auth", infos[1].error_kind)
+    end)
+  end
+
+  it("a token endpoint that echoes the assertion: the JWT never reaches the error", function()
+    -- A scripted server cannot know the JWT in advance: the token request's sender is
+    -- replaced by one that answers as such a server would, echoing the assertion.
+    local captured
+    local qb <close> = qbench.new { url = "http://127.0.0.1:1", client_id = "id", client_secret = "secret", retries = 0 }
+    local auth = require "qbench.auth"
+    local fake = auth.jwt_bearer {
+      handle = qb._handle, base_url = "http://127.0.0.1:1", clock = core.time, client_id = "id", client_secret = "secret",
+      send = function(_, _, _, body)
+        captured = body:match("assertion=([%w%-_.]+)")
+        local json = string.format('{"error": "invalid_grant", "error_description": "bad assertion %s", "echo": ["%s"]}',
+          captured, captured)
+        return 400, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n", json
+      end,
+    }
+    local ok, err = fake.ensure(function() end)
+    assert.is_nil(ok)
+    assert.is_string(captured)
+    local signature = captured:match("[^.]+$")
+    assert.equal("auth", err.kind)
+    assert.is_nil(tostring(err):find(signature, 1, true))
+    assert.is_nil(err.message:find(signature, 1, true))
+    assert.is_nil(err.body.error_description:find(signature, 1, true))
+    assert.is_nil(err.body.echo[1]:find(signature, 1, true))
+    assert.matches("%[redacted JWT%]", err.body.echo[1])
+  end)
+
+  it("proxy = URL sends every request through that proxy, loopback included", function()
+    local proxy = raw.start { OK_JSON }
+    local qb <close> = qbench.new { url = "http://127.0.0.1:9", token = "t", proxy = proxy.url, retries = 0 }
+    assert(qb:request("GET", "customer/1"))
+    local seen = proxy.requests()[1]
+    proxy.stop()
+    assert.matches("^GET http://127%.0%.0%.1:9/qbench/api/v1/customer/1 HTTP/1%.1\r\n", seen)
+  end)
+
+  it("an answer over max_response_bytes is not retried", function()
+    local big = string.rep("x", 5000)
+    local srv = raw.start { string.format("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", #big, big) }
+    local qb <close> = qbench.new { url = srv.url, token = "t", max_response_bytes = 1000, sleep = function() end }
+    local body, err = qb:request("GET", "customer/1")
+    assert.is_nil(body)
+    assert.equal(1, err.attempts)
+    assert.equal(1, #srv.requests())
+    srv.stop()
+  end)
+end)
+
+describe("a slow loop body over prefetched pages", function()
+  it("never times out a page whose answer came long ago, nor asks for it twice", function()
+    local sb = helper.sandbox()
+    helper.reset { customers = 40 }
+    local qb <close> = qbench.new { url = sb.url, token = sb.token, timeout = 0.5, retries = 0 }
+    local n = 0
+    -- 4 pages of 10 at concurrency 4: while this body spends 0.4 s on a page, the
+    -- next three pages (answered in milliseconds) wait longer than the timeout.
+    for _ in qb.customer:list { page_size = 10, concurrency = 4 } do
+      n = n + 1
+      core.sleep(0.04)
+    end
+    assert.equal(40, n)
+    local pages = {}
+    for _, r in ipairs(helper.requests()) do
+      local p = r.query:match("page_num=(%d+)")
+      pages[p] = (pages[p] or 0) + 1
+    end
+    assert.same({ ["1"] = 1, ["2"] = 1, ["3"] = 1, ["4"] = 1 }, pages)
+  end)
+end)

@@ -182,6 +182,31 @@ describe("qb.v2 writes", function()
     end)
   end)
 
+  describe("the server's 400 for sub-collection writes and actions", function()
+    -- Sent with the client's own checks off, so that the sandbox's are what answers.
+    local CASES = {
+      { "customers(7).contacts:create", function(v) return v.customers(7).contacts:create { { contact_id = 999999 } } end },
+      { "payments(1).invoices:create", function(v) return v.payments(1).invoices:create { { invoice_id = 999999, applied_amount = 1 } } end },
+      { "invoices(5):send_email", function(v) return v.invoices(5):send_email { emails = "not an array" } end },
+      { "reports:publish", function(v) return v.reports:publish { { id = 999999 } } end },
+      { "tests:named_cells", function(v) return v.tests:named_cells { { id = "x" } } end },
+      { "labels(1):print", function(v) return v.labels(1):print("sample", { { id = 999999 } }) end },
+    }
+    for _, case in ipairs(CASES) do
+      it(case[1] .. ": nil and the 400 with v2's per-field errors", function()
+        local raw <close> = qbench.new { url = sb.url, token = sb.token, validate = false }
+        local result, err = case[2](raw.v2)
+        assert.is_nil(result)
+        assert.equal("http", err.kind)
+        assert.equal(400, err.status)
+        assert.is_table(err.errors)
+        assert.is_true(#err.errors > 0)
+        assert.is_string(err.errors[1].field)
+        assert.equal(1, #helper.requests())
+      end)
+    end
+  end)
+
   describe("bodies are checked before anything is sent", function()
     local function refused(fn, pattern)
       local ok, err = pcall(fn)

@@ -14,7 +14,7 @@
  * one line, and decoded data that the encoder either refuses or turns back
  * into JSON that decodes again.
  */
-#include "client.h"
+#include "handle.h"
 #include "fuzz/fuzz_lua.h"
 
 #include <stdint.h>

@@ -28,7 +28,7 @@
  * wait_any on such a handle polls the same recorded sockets itself, so both
  * kinds of waiting can take turns on one multi handle.
  */
-#include "client.h"
+#include "handle.h"
 #include "strbuf.h"
 #include "timing.h"
 

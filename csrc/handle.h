@@ -1,5 +1,5 @@
-#ifndef QBENCH_CLIENT_H
-#define QBENCH_CLIENT_H
+#ifndef QBENCH_HANDLE_H
+#define QBENCH_HANDLE_H
 
 #include <stddef.h>
 #include <curl/curl.h>
