@@ -1179,7 +1179,7 @@ static int hand_out(lua_State *L, qb_handle *c, qb_transfer *t, qb_strbuf *answe
   swap_buffers(&t->sink.body, answer_body);
   swap_buffers(&t->sink.head, answer_head);
   transfer_retire(c, t);
-  c = NULL; /* may be closed by a finalizer from here on */
+  /* From here on `c` may be closed by a finalizer: it is not used again. */
 
   lua_pushinteger(L, tag);
   return 1 + push_outcome(L, &o, answer_body, answer_head, raw_headers);

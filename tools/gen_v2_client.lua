@@ -351,12 +351,15 @@ local function emit_file(tree, name)
     return s
   end
   -- First pass: count the query sets and bodies.
+  -- In sorted order, so that the locals' numbers are the same on every run.
   local function scan(node)
-    for _, m in pairs(node.methods or {}) do
+    local methods, children = node.methods or {}, node.children or {}
+    for _, k in ipairs(sorted_keys(methods)) do
+      local m = methods[k]
       if m.query then share(m.query, "Q") end
       if m.body then share(m.body, "B") end
     end
-    for _, c in pairs(node.children or {}) do scan(c) end
+    for _, k in ipairs(sorted_keys(children)) do scan(children[k]) end
     if node.record then scan(node.record) end
   end
   scan(tree)
