@@ -6,16 +6,7 @@ local core = require "qbench.core"
 local helper = require "helper"
 local raw = require "rawserver"
 
-local function sockets_open()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("n")
-  f:close()
-  local p = assert(io.popen("for f in /proc/" .. pid .. "/fd/*; do readlink $f; done"))
-  local n = 0
-  for line in p:lines() do if line:match("^socket:") then n = n + 1 end end
-  p:close()
-  return n
-end
+local sockets_open = helper.open_sockets
 
 -- Runs the handle until a transfer finishes (5 s at most); returns its results and every
 -- interest change seen, as "fd:events" strings, and the timers asked for.

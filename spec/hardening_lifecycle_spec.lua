@@ -9,21 +9,7 @@ local cases = require "hardening_cases"
 
 local SOAK = os.getenv("QBENCH_SOAK") == "1"
 
-local function pid()
-  local f = assert(io.open("/proc/self/stat"))
-  local id = f:read("n")
-  f:close()
-  return id
-end
-
--- What this process's open descriptors point to, one line each, sorted; pipe
--- numbers are left out, as the pipe that reads this list is new every time.
-local function open_fds()
-  local p = assert(io.popen("for f in /proc/" .. pid() .. "/fd/*; do readlink $f; done | sort"))
-  local list = p:read("a"):gsub("pipe:%[%d+%]", "pipe")
-  p:close()
-  return list
-end
+local open_fds = helper.open_descriptors
 
 local function rss_kb()
   for line in io.lines("/proc/self/status") do

@@ -190,4 +190,30 @@ function M.multipart(fields)
   return table.concat(parts), { "Content-Type: multipart/form-data; boundary=" .. boundary }
 end
 
+--- This process's id (the Lua process running the specs, not a shell of io.popen).
+function M.pid()
+  local f = assert(io.open("/proc/self/stat"))
+  local id = f:read("n")
+  f:close()
+  return id
+end
+
+--- What this process's open descriptors point to, one line each, sorted; pipe
+-- numbers are left out, as the pipe that reads this list is new every time.
+function M.open_descriptors()
+  local p = assert(io.popen("for f in /proc/" .. M.pid() .. "/fd/*; do readlink $f; done | sort"))
+  local list = p:read("a"):gsub("pipe:%[%d+%]", "pipe")
+  p:close()
+  return list
+end
+
+--- How many sockets this process has open.
+function M.open_sockets()
+  local n = 0
+  for line in M.open_descriptors():gmatch("[^\n]+") do
+    if line:match("^socket:") then n = n + 1 end
+  end
+  return n
+end
+
 return M

@@ -38,17 +38,7 @@ local LOOPS = {
   end,
 }
 
--- Sockets this process has open (the walk's connections among them).
-local function open_sockets()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("n")
-  f:close()
-  local p = assert(io.popen("for f in /proc/" .. pid .. "/fd/*; do readlink $f; done"))
-  local n = 0
-  for line in p:lines() do if line:match("^socket:") then n = n + 1 end end
-  p:close()
-  return n
-end
+local open_sockets = helper.open_sockets
 
 for name, make in pairs(LOOPS) do
   describe("qbench.loop." .. name, function()
