@@ -190,6 +190,11 @@ function M.multipart(fields)
   return table.concat(parts), { "Content-Type: multipart/form-data; boundary=" .. boundary }
 end
 
+--- How much longer than on a plain build a timed step may take: `make valgrind` sets
+-- QBENCH_TIME_SCALE (valgrind runs code many times slower). Upper time bounds are
+-- multiplied by it; lower bounds, which prove that something waited, never are.
+M.time_scale = tonumber(os.getenv("QBENCH_TIME_SCALE")) or 1
+
 --- This process's id (the Lua process running the specs, not a shell of io.popen).
 function M.pid()
   local f = assert(io.open("/proc/self/stat"))
