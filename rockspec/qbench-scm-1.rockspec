@@ -7,9 +7,13 @@ source = {
 description = {
   summary = "Lua 5.4 client for the QBench LIMS REST API, with a libcurl C core",
   detailed = [[
-    qb.customer:get/list/create/update/... for every QBench Customers endpoint,
-    iterator-based pagination, structured errors, strict JSON both ways, and
-    the `qbench` command for shell automation.
+    qb.customer:get/list/create/update/... for every QBench v1 Customers endpoint
+    and qb.v2.<collection> for every operation of API v2 (filters and request
+    bodies checked against QBench's OpenAPI description before sending),
+    iterator-based pagination with parallel pages, retries and rate limits,
+    structured errors, strict JSON both ways, calls that yield to a host's event
+    loop (cqueues, luv or any other through a small adapter), and the `qbench`
+    command for shell automation.
   ]],
   license = "MIT",
 }
