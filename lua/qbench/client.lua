@@ -408,6 +408,10 @@ end
 -- or a gateway's error after the request went through, leaves it unknown.
 local UNKNOWN_STATUS = { [500] = true, [502] = true, [504] = true }
 
+-- What a DELETE's retry answers when an earlier try already deleted the record
+-- (a request can set its own `already_done`).
+local function gone(err) return err.status == 404 end
+
 --- Judges the answer to one attempt of `req` (what the C core's request returned).
 -- Returns "done", decoded, status, headers | "failed", err | "again", seconds to wait first.
 -- @local
@@ -423,7 +427,7 @@ function methods:_finish(req, status, resp_headers, text, code, sent, final)
   err.sent = status ~= nil or sent == true
   local unknown = err.sent and (status == nil or UNKNOWN_STATUS[status] == true)
   -- A DELETE whose earlier attempt may have worked: the record being gone now is success.
-  if req.maybe_done and req.method == "DELETE" and (req.already_done or function(e) return e.status == 404 end)(err) then
+  if req.maybe_done and req.method == "DELETE" and (req.already_done or gone)(err) then
     return "done", null, status, resp_headers
   end
   req.maybe_done = req.maybe_done or unknown
