@@ -10,11 +10,7 @@ local raw = require "rawserver"
 
 local API = "/qbench/api/v1/"
 
-local function lines_of(text)
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = line end
-  return out
-end
+local lines_of = process.lines
 
 local function count(text, pattern)
   local _, n = text:gsub(pattern, "")
@@ -50,13 +46,7 @@ describe("qbench command output", function()
   teardown(function() qb:close() end)
   before_each(function() helper.reset() end)
 
-  local function run(args, opts)
-    opts = opts or {}
-    local argv = { "lua5.4", "bin/qbench" }
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    opts.env = opts.env or { QBENCH_URL = (opts.url or sb.url), QBENCH_TOKEN = sb.token }
-    return process.run(argv, opts)
-  end
+  local function run(args, opts) return process.qbench(sb, args, opts) end
 
   describe("--version", function()
     it("prints the versions of qbench, libcurl and Lua on one line", function()

@@ -31,11 +31,7 @@ local function expected_cell(customer, column)
   return tostring(v)
 end
 
-local function lines_of(text)
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = line end
-  return out
-end
+local lines_of = process.lines
 
 describe("qbench command", function()
   local sb, qb
@@ -47,21 +43,11 @@ describe("qbench command", function()
   teardown(function() qb:close() end)
   before_each(function() helper.reset() end)
 
-  -- Runs bin/qbench with the sandbox's URL and token in the environment (unless opts.env says otherwise).
-  local function run(args, opts)
-    opts = opts or {}
-    local argv = { "lua5.4", "bin/qbench" }
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    return process.run(argv, { env = opts.env or { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }, stdin = opts.stdin })
-  end
+  local function run(args, opts) return process.qbench(sb, args, opts) end
 
   local mark = 0
   local function set_mark() mark = #helper.requests() end
-  local function requests_since_mark()
-    local log, out = helper.requests(), {}
-    for i = mark + 1, #log do out[#out + 1] = log[i] end
-    return out
-  end
+  local function requests_since_mark() return helper.requests_since(mark) end
 
   describe("--help", function()
     local commands = {

@@ -9,11 +9,7 @@ local process = require "process"
 
 local V2 = "/qbench/api/v2/"
 
-local function lines_of(text)
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = line end
-  return out
-end
+local lines_of = process.lines
 
 describe("qbench v2", function()
   local sb, qb
@@ -25,13 +21,7 @@ describe("qbench v2", function()
   teardown(function() qb:close() end)
   before_each(function() helper.reset() end)
 
-  local function run(args, opts)
-    opts = opts or {}
-    local argv = { "lua5.4", "bin/qbench" }
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    opts.env = opts.env or { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }
-    return process.run(argv, opts)
-  end
+  local function run(args, opts) return process.qbench(sb, args, opts) end
 
   local function requests()
     local out = {}

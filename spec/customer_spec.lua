@@ -20,14 +20,7 @@ describe("qb.customer", function()
     mark = 0
   end)
 
-  -- The single request the sandbox saw since the mark, with its JSON body decoded.
-  local function only_request()
-    local log = helper.requests()
-    assert.equal(mark + 1, #log, "expected exactly one request")
-    local r = log[mark + 1]
-    if r.body ~= "" then r.json = qbench.decode(r.body) end
-    return r
-  end
+  local function only_request() return helper.only_request_since(mark) end
 
   local function assert_common_headers(r, with_body)
     assert.equal("Bearer " .. sb.token, r.headers.authorization)

@@ -190,6 +190,23 @@ function M.multipart(fields)
   return table.concat(parts), { "Content-Type: multipart/form-data; boundary=" .. boundary }
 end
 
+--- The API requests the sandbox received after the first `mark` ones.
+function M.requests_since(mark, target)
+  local log, out = M.requests(target), {}
+  for i = mark + 1, #log do out[#out + 1] = log[i] end
+  return out
+end
+
+--- The one request received after the first `mark`, its JSON body decoded into `json`
+-- (fails the test when there is not exactly one).
+function M.only_request_since(mark, target)
+  local log = M.requests_since(mark, target)
+  assert(#log == 1, string.format("expected exactly one request, got %d", #log))
+  local r = log[1]
+  if r.body ~= "" then r.json = core.decode(r.body) end
+  return r
+end
+
 --- How much longer than on a plain build a timed step may take: `make valgrind` sets
 -- QBENCH_TIME_SCALE (valgrind runs code many times slower). Upper time bounds are
 -- multiplied by it; lower bounds, which prove that something waited, never are.

@@ -97,6 +97,25 @@ function M.start(argv, opts)
   return proc
 end
 
+--- Runs bin/qbench with `args` (as run does), with the sandbox `sb`'s URL (or
+-- opts.url) and token in the environment unless opts.env says otherwise.
+function M.qbench(sb, args, opts)
+  opts = opts or {}
+  local argv = { "lua5.4", "bin/qbench" }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.env = opts.env or { QBENCH_URL = opts.url or sb.url, QBENCH_TOKEN = sb.token }
+  return M.run(argv, o)
+end
+
+--- The lines of `text`, each ended by "\n" (a last line without one is left out).
+function M.lines(text)
+  local out = {}
+  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = line end
+  return out
+end
+
 --- A file holding `text`, removed by the caller (os.remove).
 function M.temp_file(text)
   local name = os.tmpname()

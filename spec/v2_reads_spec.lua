@@ -21,16 +21,8 @@ describe("qb.v2 reads", function()
     mark = 0
   end)
   local function set_mark() mark = #helper.requests() end
-  local function only_request()
-    local log = helper.requests()
-    assert.equal(mark + 1, #log, "expected exactly one request")
-    return log[mark + 1]
-  end
-  local function requests_since_mark()
-    local log, out = helper.requests(), {}
-    for i = mark + 1, #log do out[#out + 1] = log[i] end
-    return out
-  end
+  local function only_request() return helper.only_request_since(mark) end
+  local function requests_since_mark() return helper.requests_since(mark) end
 
   describe("the documented calls", function()
     it("v2.samples:get(12) returns the data object, unwrapped", function()

@@ -23,13 +23,7 @@ describe("qb.v2 writes", function()
     mark = 0
   end)
   local function set_mark() mark = #helper.requests() end
-  local function only_request()
-    local log = helper.requests()
-    assert.equal(mark + 1, #log, "expected exactly one request")
-    local r = log[mark + 1]
-    if r.body ~= "" then r.json = qbench.decode(r.body) end
-    return r
-  end
+  local function only_request() return helper.only_request_since(mark) end
   local function some_id(collection)
     local p = assert(v2[collection]:page { page_size = 1 })
     return p.data[1].id

@@ -132,7 +132,7 @@ local function check_options(opts)
     end
   end
   if opts.url == nil then option_error("option url must be an http:// or https:// URL, got nil") end
-  local _, why = url_codec.check_base(opts.url)
+  local base, why = url_codec.check_base(opts.url)
   if why then option_error("option url %s, got %s", why, args.describe(opts.url)) end
   -- Strings that end up in a request header: a line break there would inject headers.
   for _, name in ipairs { "token", "client_id", "client_secret", "user_agent" } do
@@ -172,6 +172,7 @@ local function check_options(opts)
       option_error("option rate_limit must be {requests = positive integer, per = positive seconds}")
     end
   end
+  return base
 end
 
 local function default_user_agent(version)
@@ -188,7 +189,7 @@ end
 -- qbench.new is the public constructor.
 -- @local
 function M.new(opts, version)
-  check_options(opts)
+  local base_url = check_options(opts) -- the instance URL, checked, without trailing slashes
   local timeout = opts.timeout or 60
   local handle = core.new {
     raw_headers = true,
@@ -202,7 +203,7 @@ function M.new(opts, version)
   }
   local clock = opts.clock or core.time
   local self = setmetatable({
-    url = url_codec.check_base(opts.url),
+    url = base_url,
     max_concurrency = opts.max_concurrency or 10,
     max_batch = opts.max_batch or 50,
     validate = opts.validate ~= false,

@@ -8,6 +8,7 @@
 -- @module qbench.v2.writes
 -- @local
 
+local null = require("qbench.core").null
 local args = require "qbench.args"
 local schema = require "qbench.schema"
 local url = require "qbench.url"
@@ -36,7 +37,7 @@ end
 
 -- What a successful answer gives the caller.
 local function result_of(decoded, status)
-  if status == 204 or decoded == nil or decoded == require("qbench.core").null then return true end
+  if status == 204 or decoded == nil or decoded == null then return true end
   if status ~= 202 and type(decoded) == "table" and type(decoded.data) == "table" then return decoded.data end
   return decoded
 end
