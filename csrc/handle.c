@@ -168,6 +168,9 @@ static void free_transfers(qb_handle *c, qb_transfer *list) {
 }
 
 static void handle_release(qb_handle *c) {
+  /* From here on libcurl's closes are immediate: nothing watches any more, and the
+     shared connection cache closes its sockets only at curl_share_cleanup, below. */
+  c->external = 0;
   free_transfers(c, c->active);
   free_transfers(c, c->idle);
   c->active = c->idle = NULL;
@@ -402,6 +405,9 @@ static int handle_new(lua_State *L) {
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* libcurl would squash "/../" and "/./" (RFC 3986 dot segments): what a plan or an
+     error shows must be what goes out, and a path id must never climb out of its path. */
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   if (user_agent) curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
   setup_tls(L, c, 1);
   setup_proxy(L, c, 1);

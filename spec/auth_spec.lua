@@ -173,7 +173,7 @@ describe("client_id and client_secret", function()
     local token = log[2].headers.authorization:match("^Bearer (.*)$")
     seen[#seen + 1] = tostring(err)
     seen[#seen + 1] = tostring(qb)
-    seen[#seen + 1] = tostring(qb._handle)
+    seen[#seen + 1] = tostring(qb._transport.handle)
     for k, v in pairs(err) do seen[#seen + 1] = tostring(k) .. "=" .. tostring(v) end
     for _, text in ipairs(seen) do
       for _, secret in ipairs { SECRET, jwt, token } do

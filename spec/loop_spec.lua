@@ -6,37 +6,7 @@ local helper = require "helper"
 
 local API = "/qbench/api/v1/"
 
--- The two loops behind one small interface: spawn(fn) starts a coroutine of the
--- loop, sleep(s) waits in it, run() turns the loop until every coroutine is done.
-local LOOPS = {
-  cqueues = function()
-    local cqueues = require "cqueues"
-    local cq = cqueues.new()
-    return {
-      adapter = require "qbench.loop.cqueues",
-      spawn = function(fn) cq:wrap(fn) end,
-      sleep = cqueues.sleep,
-      run = function() assert(cq:loop()) end,
-    }
-  end,
-  luv = function()
-    local uv = require "luv"
-    local adapter = require "qbench.loop.luv"
-    return {
-      adapter = adapter,
-      spawn = function(fn)
-        local co = coroutine.create(fn)
-        local idle = uv.new_idle()
-        idle:start(function()
-          idle:stop(); idle:close()
-          assert(coroutine.resume(co))
-        end)
-      end,
-      sleep = adapter.sleep,
-      run = function() uv.run("default") end,
-    }
-  end,
-}
+local LOOPS = require "loops"
 
 local open_sockets = helper.open_sockets
 

@@ -83,7 +83,8 @@ describe("interleaved page walks on one client", function()
           assert.same(expected(), results.B)
           assert.equal(raise_at and 1 or 0, restarts.A + restarts.B)
           -- Nothing left in flight, and the client still works.
-          assert.equal(0, qb._transfers.inflight)
+          assert.equal(0, qb._transport.slots)
+          assert.is_nil(next(qb._transport.owners))
           assert(qb.customer:get(1))
         end)
       end

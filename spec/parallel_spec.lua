@@ -161,23 +161,53 @@ describe("parallel pages", function()
 end)
 
 describe("max_concurrency across nested loops", function()
-  it("keeps all of a client's parallel transfers under max_concurrency", function()
-    -- The sandbox answers 429 past 4 requests in flight; the client may run 3 in parallel
-    -- (plus the one plain call that starts the inner walk), and retries nothing.
-    local sb = helper.start { "--concurrency-limit", "4", "--latency-ms", "30", "--customers", "60",
+  -- The sandbox answers 429 once N requests are in flight; with retries = 0 a 429 fails the call.
+  local function nested_walk(limit, max_concurrency)
+    local sb = helper.start { "--concurrency-limit", tostring(limit), "--latency-ms", "30", "--customers", "60",
       "--die-with-parent", "--quiet" }
-    local qb <close> = qbench.new { url = sb.url, token = "sandbox-token", retries = 0, max_concurrency = 3 }
-    local seen = 0
-    for page in qb.customer:pages { page_size = 10, concurrency = 3 } do
-      local ids = {}
-      for i, c in ipairs(page.data) do ids[i] = c.id end
-      for _, c in ipairs(qb.customer:get_many(ids, { concurrency = 3 })) do
-        assert.is_false(qbench.is_error(c), tostring(c))
-        seen = seen + 1
+    local qb <close> = qbench.new { url = sb.url, token = "sandbox-token", retries = 0, max_concurrency = max_concurrency }
+    local seen, refused = 0, 0
+    local ok, err = pcall(function()
+      for page in qb.customer:pages { page_size = 10, concurrency = max_concurrency } do
+        local ids = {}
+        for i, c in ipairs(page.data) do ids[i] = c.id end
+        for _, c in ipairs(qb.customer:get_many(ids, { concurrency = max_concurrency })) do
+          if qbench.is_error(c) then refused = refused + 1 else seen = seen + 1 end
+        end
       end
-    end
+    end)
     sb.stop()
+    return seen, refused, ok or err
+  end
+
+  it("keeps every request of a client, walks and plain calls together, within max_concurrency exactly", function()
+    local seen, refused, walk = nested_walk(3, 3)
+    assert.is_true(walk == true, tostring(walk))
+    assert.equal(0, refused)
     assert.equal(60, seen)
+  end)
+
+  it("the same walk against a limit one below max_concurrency is refused: the count above is tight", function()
+    local seen, refused, walk = nested_walk(2, 3)
+    assert.is_true(refused > 0 or walk ~= true, "never more than 2 in flight: the cap was not reached")
+    assert.is_true(seen < 60)
+  end)
+
+  it("a walk without `concurrency` runs at most max_concurrency pages at once when that is below 4", function()
+    local function walk(limit)
+      local sb = helper.start { "--concurrency-limit", tostring(limit), "--latency-ms", "50", "--customers", "100",
+        "--die-with-parent", "--quiet" }
+      local qb <close> = qbench.new { url = sb.url, token = "sandbox-token", retries = 0, max_concurrency = 2 }
+      local all, err = qb.customer:all { page_size = 5 } -- 20 pages, default concurrency
+      sb.stop()
+      return all, err
+    end
+    local all, err = walk(2)
+    assert.is_table(all, tostring(err))
+    assert.equal(100, #all)
+    local none, refused = walk(1) -- and it does run two at once
+    assert.is_nil(none)
+    assert.equal(429, refused.status)
   end)
 end)
 

@@ -145,8 +145,12 @@ describe("timeout and deadline", function()
   end)
 
   it("deadline bounds the whole call, retries and waits included", function()
-    local qb <close> = qbench.new { url = sb.url, token = sb.token, timeout = 0.5, deadline = 0.8, retries = 10, backoff = 0 }
-    helper.faults("GET " .. API .. "customer/1", { "stall:2000", "stall:2000", "stall:2000", "stall:2000" })
+    -- Without the deadline: 11 attempts of 0.5 s. With it: 0.5 s, then the 0.5 s left (a
+    -- margin of 0.5 s for a loaded machine before a second attempt could not start).
+    local qb <close> = qbench.new { url = sb.url, token = sb.token, timeout = 0.5, deadline = 1.0, retries = 10, backoff = 0 }
+    local stalls = {}
+    for i = 1, 11 do stalls[i] = "stall:3000" end
+    helper.faults("GET " .. API .. "customer/1", stalls)
     local t0 = core.time()
     local c, err = qb.customer:get(1)
     local took = core.time() - t0
@@ -154,7 +158,20 @@ describe("timeout and deadline", function()
     assert.equal("timeout", err.kind)
     assert.matches("deadline", err.message)
     assert.equal(2, err.attempts)
-    assert.is_true(took >= 0.75 and took < 1.3 * helper.time_scale, "took " .. took)
+    assert.equal(2, #helper.requests())
+    assert.is_true(took >= 0.95 and took < 2.5 * helper.time_scale, "took " .. took)
+  end)
+
+  it("the last attempt's timeout is cut to what is left of the deadline", function()
+    -- 0.6 s, then 0.3 s left: a last attempt given its full timeout would end at 1.2 s.
+    local qb <close> = qbench.new { url = sb.url, token = sb.token, timeout = 0.6, deadline = 0.9, retries = 5, backoff = 0 }
+    helper.faults("GET " .. API .. "customer/1", { "stall:3000", "stall:3000", "stall:3000" })
+    local t0 = core.time()
+    local c, err = qb.customer:get(1)
+    local took = core.time() - t0
+    assert.is_nil(c)
+    assert.equal(2, err.attempts)
+    assert.is_true(took >= 0.85 and took < 1.15, "took " .. took)
   end)
 
   it("deadline is checked as an option", function()
@@ -352,14 +369,18 @@ describe("hostile answers through the library (raw server)", function()
     local captured
     local qb <close> = qbench.new { url = "http://127.0.0.1:1", client_id = "id", client_secret = "secret", retries = 0 }
     local auth = require "qbench.auth"
-    local fake = auth.jwt_bearer {
-      handle = qb._handle, base_url = "http://127.0.0.1:1", clock = core.time, client_id = "id", client_secret = "secret",
-      send = function(_, _, _, body)
+    local transport = {
+      in_loop = function() return false end,
+      set_token = function(_, token) qb._transport:set_token(token) end,
+      request = function(_, _, _, _, body)
         captured = body:match("assertion=([%w%-_.]+)")
         local json = string.format('{"error": "invalid_grant", "error_description": "bad assertion %s", "echo": ["%s"]}',
           captured, captured)
         return 400, "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n", json
       end,
+    }
+    local fake = auth.jwt_bearer {
+      transport = transport, base_url = "http://127.0.0.1:1", clock = core.time, client_id = "id", client_secret = "secret",
     }
     local ok, err = fake.ensure(function() end)
     assert.is_nil(ok)

@@ -72,17 +72,20 @@ end
 -- adding the current token: the endpoint wants the assertion alone.
 local TOKEN_HEADERS = { "Accept: application/json", "Content-Type: application/x-www-form-urlencoded", "Authorization:" }
 
---- The JWT-bearer flow. `opts.send(method, url, headers, body)` performs one
--- request as the C core's request does (and returns what it returns);
--- `opts.await(waiters, timeout)` waits, in an event loop, until an event put in
--- `waiters` is set, so that coroutines asking at once share one token request.
+--- The JWT-bearer flow over `opts.transport` (qbench.transport, or anything with
+-- its `in_loop`, `request`, `start`, `await` and `set_token`).
+--
+-- One token request serves every caller that needs a token while it is under
+-- way. In an event loop it is a transfer of its own whose answer the loop files
+-- with the shared fetch, not with the coroutine that started it: every waiter
+-- is woken by the answer itself, and the first to run reads it. A coroutine
+-- that started the request and was abandoned (never resumed, or closed) holds
+-- nobody up. Each caller waits no longer than its own deadline.
 function M.jwt_bearer(opts)
-  local handle, client_id, secret = opts.handle, opts.client_id, opts.client_secret
-  local clock, token_url = opts.clock, opts.base_url .. TOKEN_PATH
-  local send = opts.send or function(...) return handle:request(...) end
-  local await = opts.await or function() return false end
+  local transport, client_id, secret = opts.transport, opts.client_id, opts.client_secret
+  local clock, token_url, timeout = opts.clock, opts.base_url .. TOKEN_PATH, opts.timeout or 60
   local expires_at, skew = nil, 0
-  local fetching, waiters, last_error = false, {}, nil
+  local current -- the fetch under way: {jwt =, attempt =, started =, answer =, result =, err =, waiters =}
 
   local function assertion()
     local now = math.floor(clock() + skew)
@@ -91,11 +94,9 @@ function M.jwt_bearer(opts)
     return signing_input .. "." .. core.b64url_encode(core.hmac_sha256(secret, signing_input))
   end
 
-  local function exchange(trace, attempt)
-    local jwt = assertion()
-    local body = url.form { { "grant_type", GRANT_TYPE }, { "assertion", jwt } }
-    local started = clock()
-    local status, headers, text, code = send("POST", token_url, TOKEN_HEADERS, body)
+  -- What one answer of the token endpoint means: true (the token is set) or nil, err.
+  local function judge(fetch, trace, status, headers, text, code)
+    local jwt = fetch.jwt
     local fields = { method = "POST", path = TOKEN_PATH, url = token_url }
     local err
     if not status then
@@ -109,12 +110,12 @@ function M.jwt_bearer(opts)
       fields.body = redact(decoded ~= nil and decoded ~= core.null and decoded or text, jwt)
       local token = type(decoded) == "table" and decoded.access_token
       if status >= 200 and status < 300 and type(token) == "string" and token ~= "" and not token:find("%c") then
-        handle:set_token(token)
+        transport:set_token(token)
         local ttl = tonumber(decoded.expires_in)
         if not ttl or ttl ~= ttl then ttl = 3600 end
         ttl = math.max(1, math.min(ttl, 30 * 86400)) -- a hostile expires_in cannot pin a token forever
         expires_at = clock() + ttl - math.min(60, ttl / 10) -- renew a little early
-        trace("POST", TOKEN_PATH, status, clock() - started, attempt)
+        trace("POST", TOKEN_PATH, status, clock() - fetch.started, fetch.attempt)
         return true
       end
       fields.kind = "auth"
@@ -126,42 +127,88 @@ function M.jwt_bearer(opts)
       end
       err = qerror.new(fields)
     end
-    trace("POST", TOKEN_PATH, status, clock() - started, attempt, err.kind)
+    trace("POST", TOKEN_PATH, status, clock() - fetch.started, fetch.attempt, err.kind)
     return nil, err
+  end
+
+  -- A fetch's answer arrives (filed by whoever collected it): every waiter wakes.
+  local fetch_mt = { __index = {} }
+  function fetch_mt.__index:receive(answer)
+    self.answer = answer
+    local waiters = self.waiters
+    self.waiters = {}
+    for _, ev in ipairs(waiters) do ev:set() end
+  end
+
+  -- Starts a token request (attempt 1, or 2 after a clock-skew refusal), with
+  -- `limit` seconds at most. In a loop it runs as a transfer of its own; outside,
+  -- it is done when this returns.
+  local function begin(attempt, limit)
+    local fetch = setmetatable({ jwt = assertion(), attempt = attempt, started = clock(), waiters = {} }, fetch_mt)
+    local body = url.form { { "grant_type", GRANT_TYPE }, { "assertion", fetch.jwt } }
+    local attempt_timeout = math.min(timeout, limit or timeout)
+    current = fetch
+    if transport:in_loop() then
+      fetch.tag = transport:start(fetch, { method = "POST", url = token_url, headers = TOKEN_HEADERS, payload = body },
+        attempt_timeout, false)
+    else
+      fetch.answer = table.pack(0, transport:request("POST", token_url, TOKEN_HEADERS, body, attempt_timeout))
+    end
+    return fetch
+  end
+
+  -- The answer of `fetch` is in: judge it once, for every waiter.
+  local function settle(fetch, trace, limit)
+    local a = fetch.answer
+    local ok, err = judge(fetch, trace, table.unpack(a, 2, a.n))
+    if not ok and fetch.attempt == 1 then
+      -- A 400 from a server whose clock disagrees with ours: sign against its time once.
+      local server_time = err.status == 400 and err.headers and M.parse_http_date(err.headers.date)
+      if server_time and math.abs(server_time - (clock() + skew)) > MAX_CLOCK_SKEW then
+        skew = server_time - clock()
+        fetch.next = begin(2, limit)
+        return
+      end
+    end
+    fetch.result, fetch.err = ok == true, err
+    if current == fetch then current = nil end
   end
 
   local self = { refreshable = true }
 
-  local function fetch(trace)
-    local ok, err = exchange(trace, 1)
-    if ok then return true end
-    -- A 400 from a server whose clock disagrees with ours: sign against its time once.
-    local server_time = err.status == 400 and err.headers and M.parse_http_date(err.headers.date)
-    if server_time and math.abs(server_time - (clock() + skew)) > MAX_CLOCK_SKEW then
-      skew = server_time - clock()
-      ok, err = exchange(trace, 2)
-      if ok then return true end
-    end
-    return nil, err
+  local function timed_out()
+    return nil, qerror.new { kind = "timeout", method = "POST", path = TOKEN_PATH, url = token_url,
+                             message = "no time left before the call's deadline for the token request" }
   end
 
-  --- Makes sure a fresh token is set; returns true or nil, err.
-  function self.ensure(trace)
-    if expires_at and clock() < expires_at then return true end
-    if fetching and await(waiters, opts.fetch_timeout) then
-      -- Another coroutine's request, just ended: its outcome is ours.
-      if expires_at and clock() < expires_at then return true end
-      if last_error and not fetching then return nil, last_error end
+  --- Makes sure a fresh token is set; returns true or nil, err. `deadline_at` (a
+  -- clock time, optional) bounds the token request and any wait for another's.
+  function self.ensure(trace, deadline_at)
+    local fetch
+    while true do
+      if not fetch then
+        if expires_at and clock() < expires_at then return true end
+        local limit = deadline_at and deadline_at - clock()
+        if limit and limit <= 0 then return timed_out() end
+        expires_at = nil
+        fetch = current or begin(1, limit)
+      end
+      if fetch.answer and fetch.result == nil and not fetch.next then
+        settle(fetch, trace, deadline_at and deadline_at - clock())
+      end
+      if fetch.next then
+        fetch = fetch.next
+      elseif fetch.result ~= nil then
+        if fetch.result then return true end
+        -- Another caller's request ran out of its own time: with time left, ask anew.
+        if fetch.err.kind ~= "timeout" or (deadline_at and clock() >= deadline_at) then return nil, fetch.err end
+        fetch = nil
+      else
+        local left = deadline_at and deadline_at - clock()
+        if left and left <= 0 then return timed_out() end
+        transport:await(function(ev) fetch.waiters[#fetch.waiters + 1] = ev end, left)
+      end
     end
-    expires_at = nil
-    fetching = true
-    local ok, err = fetch(trace)
-    fetching, last_error = false, err
-    local woken = waiters
-    waiters = {}
-    for _, ev in ipairs(woken) do ev:set() end
-    if ok then return true end
-    return nil, err
   end
 
   function self.invalidate()

@@ -81,9 +81,11 @@ local qerror = require "qbench.error"
 local url_codec = require "qbench.url"
 local auth = require "qbench.auth"
 local retry = require "qbench.retry"
+local suggest = require "qbench.suggest"
 local Pacer = require "qbench.pacer"
 local Batch = require "qbench.batch"
 local Loop = require "qbench.loop"
+local Transport = require "qbench.transport"
 local registry = require "qbench.registry"
 
 local encode, decode, null, parse_headers = core.encode, core.decode, core.null, core.parse_headers
@@ -96,7 +98,9 @@ local M = {}
 local methods = {}
 local mt = { __name = "qbench.Client" }
 
-local API_ROOT = "/qbench/api/v1/"
+--- Where v1 paths live: a path that does not start with "/" is under it.
+M.API_ROOT = "/qbench/api/v1/"
+local API_ROOT = M.API_ROOT
 local SORTED = { sort_keys = true }
 
 local OPTIONS = {
@@ -107,6 +111,9 @@ local OPTIONS = {
   rate_limit = "table", on_request = "function", sleep = "function", clock = "function",
   validate = "boolean", max_batch = "number", loop = "table",
 }
+local OPTION_NAMES = {}
+for name in pairs(OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = name end
+table.sort(OPTION_NAMES)
 
 local function option_error(fmt, ...)
   args.error(1, "new", string.format(fmt, ...))
@@ -125,7 +132,9 @@ local function check_options(opts)
   args.table(opts, 1, "new", "options")
   for k, v in pairs(opts) do
     local want = OPTIONS[k]
-    if not want then option_error("unknown option %s", args.describe(k)) end
+    if not want then
+      option_error("unknown option %s%s", args.describe(k), type(k) == "string" and suggest.hint(k, OPTION_NAMES) or "")
+    end
     local ok = type(want) == "table" and want[type(v)] or type(v) == want
     if not ok then
       option_error("option %s must be a %s, got %s", k, type(want) == "table" and "string or false" or want, args.describe(v))
@@ -202,12 +211,14 @@ function M.new(opts, version)
     proxy = opts.proxy,
   }
   local clock = opts.clock or core.time
+  local max_concurrency = opts.max_concurrency or 10
+  local transport = Transport.new(handle, opts.loop, max_concurrency)
   local self = setmetatable({
     url = base_url,
-    max_concurrency = opts.max_concurrency or 10,
+    max_concurrency = max_concurrency,
     max_batch = opts.max_batch or 50,
     validate = opts.validate ~= false,
-    _handle = handle,
+    _transport = transport,
     _clock = clock,
     _sleep = opts.sleep or core.sleep,
     _timeout = timeout,
@@ -215,24 +226,18 @@ function M.new(opts, version)
     _retry = { retries = opts.retries or 3, backoff = opts.backoff or 0.5, max_backoff = opts.max_backoff or 30 },
     _on_request = opts.on_request,
     _debug = os.getenv("QBENCH_DEBUG") == "1",
+    _plans = setmetatable({}, { __mode = "k" }), -- coroutine -> its requests, while it plans
   }, mt)
   self._tracing = self._on_request ~= nil or self._debug
   if opts.rate_limit then
     self._pacer = Pacer.new(opts.rate_limit.requests, opts.rate_limit.per, clock, function(s) self:_wait(s) end)
   end
-  if opts.loop then
-    handle:drive_externally()
-    self._driver = Loop.new(self, opts.loop)
-  end
   if opts.token then
     self._auth = auth.static(handle, opts.token) -- the token is kept in C only
   else
     self._auth = auth.jwt_bearer {
-      handle = handle, base_url = self.url, clock = clock,
+      transport = transport, base_url = self.url, clock = clock, timeout = timeout,
       client_id = opts.client_id, client_secret = opts.client_secret,
-      send = function(...) return self:_raw(...) end,
-      await = function(waiters, seconds) return self:_await(waiters, seconds) end,
-      fetch_timeout = 2 * timeout + 1, -- two tries at most (see auth); then a waiter stops waiting
     }
   end
   self._tracer = function(...) return self:_trace(...) end
@@ -252,46 +257,22 @@ function mt.__index(self, key)
   return nil
 end
 
-local function check_open(self)
-  if not self._handle then args.fail("attempt to use a closed qbench client") end
-end
-methods._check_open = check_open
-
--- Is this call running in a coroutine of the client's event loop?
-local function in_loop(self)
-  return self._driver ~= nil and self._driver:active()
+--- Raises the closed-client error when the client was closed.
+-- @local
+function methods:_check_open()
+  self._transport:check_open()
 end
 
 --- Waits `seconds` (retries, pacing); the one place a client sleeps. In an event
--- loop the calling coroutine yields to it instead of blocking the host.
+-- loop the calling coroutine yields to it instead of blocking the host, and
+-- closing the client ends the wait (with the closed-client error).
 -- @local
 function methods:_wait(seconds)
   if seconds <= 0 then return end
-  if in_loop(self) and self._sleep == core.sleep then return self._driver.adapter.sleep(seconds) end
+  local transport = self._transport
+  if self._sleep == core.sleep and transport:in_loop() then return transport:sleep(seconds) end
   self._sleep(seconds)
-end
-
---- Waits until one of the events the caller put in `waiters` is set (another
--- coroutine's token request ends). Outside an event loop nothing can be in
--- progress elsewhere, so it returns at once.
--- @local
-function methods:_await(waiters, seconds)
-  if not in_loop(self) then return false end
-  local ev = self._driver:event()
-  waiters[#waiters + 1] = ev
-  ev:wait(seconds)
-  return true
-end
-
---- One request as the C core makes it, with no token, pacing or retry of ours
--- (the token request): the C core's results. In an event loop it yields.
--- @local
-function methods:_raw(method, url, headers, body)
-  check_open(self)
-  if not in_loop(self) then return self._handle:request(method, url, headers, body) end
-  local batch <close> = Batch.new(self)
-  batch:submit(1, { raw = true, method = method, url = url, headers = headers, payload = body })
-  return select(3, batch:next())
+  transport:check_open()
 end
 
 --- Builds a request: {method =, path =, url =, headers =, payload =}, for _perform or a Batch.
@@ -300,7 +281,7 @@ end
 -- `content_type` (optional) is the type of a string body other than JSON.
 -- @local
 function methods:_prepare(method, path, query, body, fname, body_argn, content_type)
-  check_open(self)
+  self:_check_open()
   local full_path = path:sub(1, 1) == "/" and path or API_ROOT .. path
   if query and next(query) ~= nil then full_path = full_path .. "?" .. url_codec.query(query, fname or "request", body_argn or 3) end
   local payload, headers = nil, ACCEPT_JSON
@@ -353,18 +334,6 @@ local function interpret(req, status, headers, text, code)
   }
 end
 
--- QBench's ways of saying "this token is no good": 401, or some instances' 400.
-local function token_rejected(err)
-  if err.status == 401 then return true end
-  if err.status ~= 400 then return false end
-  local b = err.body
-  if type(b) == "table" then
-    return b.error == "invalid_grant"
-        or tostring(b.error_description or b.message or ""):find("Invalid Authorization header format", 1, true) ~= nil
-  end
-  return type(b) == "string" and b:find("Invalid Authorization header format", 1, true) ~= nil
-end
-
 function methods:_trace(method, path, status, elapsed, attempt, error_kind)
   if not self._tracing then return end
   local info = { method = method, path = path, status = status, elapsed = elapsed, attempt = attempt, error_kind = error_kind }
@@ -372,11 +341,21 @@ function methods:_trace(method, path, status, elapsed, attempt, error_kind)
   if self._on_request then self._on_request(info) end
 end
 
-local function deadline_error(req, last)
+--- When the call of `req` must end (a clock time), or nil without a deadline. Set at its first use.
+-- @local
+function methods:_deadline_at(req)
+  if self._deadline and not req.deadline_at then req.deadline_at = self._clock() + self._deadline end
+  return req.deadline_at
+end
+
+--- The error of a call that ran out of time: its last error, saying so, or a timeout.
+-- @local
+function methods._deadline_error(_, req)
+  local last = req.last_error
   local err = last or qerror.new { kind = "timeout", method = req.method, path = req.path, url = req.url }
   err.message = (err.message and err.message ~= "" and err.message .. "; " or "")
     .. "no time left before the call's deadline"
-  err.attempts = req.attempt
+  err.attempts = req.attempt or 0
   return err
 end
 
@@ -384,34 +363,27 @@ end
 -- attempt's timeout within the call's deadline. Returns true, or nil, err.
 -- @local
 function methods:_begin(req)
-  if self._deadline and not req.deadline_at then req.deadline_at = self._clock() + self._deadline end
+  local deadline_at = self:_deadline_at(req)
   req.attempt = (req.attempt or 0) + 1
-  local ok, err = self._auth.ensure(self._tracer)
+  local ok, err = self._auth.ensure(self._tracer, deadline_at)
   if not ok then
     err.attempts = req.attempt
+    if deadline_at and self._clock() >= deadline_at then return nil, self:_deadline_error(req) end
     return nil, err
   end
   if self._pacer then
-    local left = req.deadline_at and req.deadline_at - self._clock()
+    local left = deadline_at and deadline_at - self._clock()
     req.pace_slot = self._pacer:wait(left)
-    if not req.pace_slot then return nil, deadline_error(req, req.last_error) end
+    if not req.pace_slot then return nil, self:_deadline_error(req) end
   end
-  if req.deadline_at then
-    local left = req.deadline_at - self._clock()
-    if left <= 0 then return nil, deadline_error(req, req.last_error) end
+  if deadline_at then
+    local left = deadline_at - self._clock()
+    if left <= 0 then return nil, self:_deadline_error(req) end
     req.attempt_timeout = math.min(self._timeout, left)
   end
   if self._tracing then req.started = self._clock() end
   return true
 end
-
--- Could the server have acted on a request whose attempt failed so? A lost answer,
--- or a gateway's error after the request went through, leaves it unknown.
-local UNKNOWN_STATUS = { [500] = true, [502] = true, [504] = true }
-
--- What a DELETE's retry answers when an earlier try already deleted the record
--- (a request can set its own `already_done`).
-local function gone(err) return err.status == 404 end
 
 --- Judges the answer to one attempt of `req` (what the C core's request returned).
 -- Returns "done", decoded, status, headers | "failed", err | "again", seconds to wait first.
@@ -425,23 +397,15 @@ function methods:_finish(req, status, resp_headers, text, code, sent, final)
   end
   if decoded ~= nil then return "done", decoded, status_or_err, final_headers end
   err.attempts = req.attempt
-  err.sent = status ~= nil or sent == true
-  local unknown = err.sent and (status == nil or UNKNOWN_STATUS[status] == true)
-  -- A DELETE whose earlier attempt may have worked: the record being gone now is success.
-  if req.maybe_done and req.method == "DELETE" and (req.already_done or gone)(err) then
-    return "done", null, status, resp_headers
-  end
-  req.maybe_done = req.maybe_done or unknown
-  if unknown and (req.method == "POST" or req.method == "PATCH") then err.outcome = "unknown" end
   req.last_error = err
-  if self._auth.refreshable and not req.reauthenticated and token_rejected(err) then
-    req.reauthenticated = true -- a new token, and the request once more
+  local verdict, wait = retry.decide(self._retry, req, err, sent, final, self._auth.refreshable)
+  if verdict == "done" then return "done", null, status, resp_headers end
+  if verdict == "reauth" then
     self._auth.invalidate()
     return "again", 0
   end
-  local wait = retry.wait_before_retry(self._retry, req.method, err, sent, req.attempt, final)
-  if not wait then return "failed", err end
-  if req.deadline_at and self._clock() + wait >= req.deadline_at then return "failed", deadline_error(req, err) end
+  if verdict == "failed" then return "failed", err end
+  if req.deadline_at and self._clock() + wait >= req.deadline_at then return "failed", self:_deadline_error(req) end
   return "again", wait
 end
 
@@ -451,14 +415,31 @@ local function planned_answer()
   return { data = {}, total_pages = 1, total_count = 0, page_number = 1, id = 0, message = "OK" }
 end
 
---- Records `req` when the client is planning; returns the canned answer, or nil.
+--- Records `req` when the running coroutine is planning; returns the canned answer, or nil.
 -- @local
 function methods:_record(req)
-  local plan = self._planning
+  local plan = self._plans[coroutine.running()]
   if not plan then return nil end
   local content_type = req.headers[2] and req.headers[2]:match("^Content%-Type: (.*)$")
   plan[#plan + 1] = { method = req.method, path = req.path, url = req.url, body = req.payload, content_type = content_type }
   return planned_answer()
+end
+
+-- One blocking attempt: a slot under max_concurrency, then the C core's request.
+local function attempt(self, req)
+  local transport = self._transport
+  if not transport:acquire(self._clock, self:_deadline_at(req)) then return "failed", self:_deadline_error(req) end
+  local ok, began, err = pcall(self._begin, self, req)
+  if not (ok and began) then
+    transport:release()
+    if not ok then error(began, 0) end
+    return "failed", err
+  end
+  local results = table.pack(pcall(transport.request, transport, req.method, req.url, req.headers, req.payload,
+    req.attempt_timeout))
+  transport:release()
+  if not results[1] then error(results[2], 0) end
+  return self:_finish(req, table.unpack(results, 2, results.n))
 end
 
 --- Sends one request with pacing, authentication, retries and the deadline.
@@ -466,7 +447,7 @@ end
 function methods:_perform(req)
   local planned = self:_record(req)
   if planned then return planned, 200, "" end
-  if in_loop(self) then
+  if self._transport:in_loop() then
     -- Through the multi handle, so that the wait yields to the loop.
     local batch <close> = Batch.new(self)
     batch:submit(1, req)
@@ -475,10 +456,7 @@ function methods:_perform(req)
     return nil, a
   end
   while true do
-    local ok, err = self:_begin(req)
-    if not ok then return nil, err end
-    local outcome, a, b, c = self:_finish(req,
-      self._handle:request(req.method, req.url, req.headers, req.payload, req.attempt_timeout))
+    local outcome, a, b, c = attempt(self, req)
     if outcome == "done" then return a, b, c end
     if outcome == "failed" then return nil, a end
     self:_wait(a)
@@ -522,7 +500,8 @@ end
 --- The requests `fn(qb, ...)` would send, without sending anything.
 -- Inside `fn` every call of this client is recorded instead of sent, and answered as
 -- if it worked with nothing in it (an empty page ends a walk). Argument checks still
--- raise. Nothing needs a token: no token is fetched.
+-- raise. Nothing needs a token: no token is fetched. Plan mode belongs to the running
+-- coroutine: other coroutines using the client meanwhile (in an event loop) send for real.
 -- @function plan
 -- @tparam function fn called as `fn(qb, ...)`
 -- @param ... passed on to `fn`
@@ -533,33 +512,35 @@ end
 -- print(reqs[1].method, reqs[1].path, reqs[1].body)
 -- --> PUT /qbench/api/v1/customer/7 {"phone":"555"}
 function methods:plan(fn, ...)
-  check_open(self)
+  self:_check_open()
   if type(fn) ~= "function" then args.error(1, "plan", "fn must be a function, got " .. args.describe(fn)) end
-  local outer = self._planning
+  local co = coroutine.running()
+  local outer = self._plans[co]
   local recorded = {}
-  self._planning = recorded
+  self._plans[co] = recorded
   local ok, err = pcall(fn, self, ...)
-  self._planning = outer
+  self._plans[co] = outer
   if not ok then error(err, 0) end
   return recorded
 end
 
 --- Closes the connection; later calls raise. Closing twice is fine.
 -- A `local qb <close> = qbench.new{...}` scope, or the garbage collector, closes it too.
+-- Coroutines still waiting in the client (in an event loop) are woken and get the
+-- closed-client error.
 -- @function close
 function methods:close()
-  if self._handle then
-    if self._driver then self._driver:close() end
-    self._handle:close()
-    self._handle = nil
-  end
+  self._transport:close()
 end
 
 mt.__close = methods.close
-mt.__gc = methods.close
+-- A finalizer must not touch a host loop that may be gone: see Transport.finalize.
+function mt.__gc(self)
+  self._transport:finalize()
+end
 
 function mt.__tostring(self)
-  return string.format("qbench.Client (%s)", self._handle and self.url or "closed")
+  return string.format("qbench.Client (%s)", self._transport:is_open() and self.url or "closed")
 end
 
 M.mt = mt

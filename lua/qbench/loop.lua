@@ -5,9 +5,13 @@
 -- driver hands that to the adapter (`watch`, `timer`), and the loop calls back
 -- when a socket is ready or the timer fires. The callbacks only let libcurl
 -- act (C, which never yields nor raises through libcurl) and file each
--- finished transfer with the batch that started it, waking whoever waits for
--- it. Waiting itself is the adapter's `event():wait()`, which yields the
--- calling coroutine to the loop: every yield happens in Lua, never across C.
+-- finished transfer with its owner, waking whoever waits for it. Waiting itself
+-- is the adapter's `event():wait()`, which yields the calling coroutine to the
+-- loop: every yield happens in Lua, never across C.
+--
+-- The driver belongs to a transport (qbench.transport), never to the client:
+-- the loop holds the driver's callbacks, and a client the program dropped must
+-- still be collectable while the loop lives.
 --
 -- The adapter protocol (see qbench.loop.cqueues and qbench.loop.luv):
 --   adapter.active()                 may the running coroutine wait through this loop?
@@ -18,6 +22,9 @@
 --   adapter.event()                  a one-shot event: ev:wait(timeout) yields until
 --                                    ev:set() or the timeout (seconds, nil = none)
 --   adapter.sleep(seconds)           yields for that long
+-- and, optionally:
+--   adapter.on_error(message)        a callback failed (libcurl could not act); the
+--                                    transfers under way end with that error either way
 -- @module qbench.loop
 -- @local
 
@@ -36,28 +43,40 @@ function M.missing(adapter)
   return out
 end
 
-function M.new(client, adapter)
-  local self = setmetatable({ client = client, adapter = adapter, watched = {},
+function M.new(transport, adapter)
+  local self = setmetatable({ transport = transport, adapter = adapter, watched = {}, timer_running = false,
                               pending = setmetatable({}, { __mode = "k" }) }, mt)
   -- The loop calls these: they must neither yield nor raise into the loop.
   self.on_ready = function(fd, ready) self:act(fd, ready) end
-  self.on_timer = function() self:act(-1, "") end
+  self.on_timer = function()
+    self.timer_running = false
+    self:act(-1, "")
+  end
   return self
 end
 
 --- Is the running coroutine one that can wait through the loop? The first time
--- it is, the driver starts handing libcurl's wishes to the loop.
+-- it is, the driver starts handing libcurl's wishes to the loop, those made
+-- before included (transfers started before the first wait).
 function methods:active()
   local yes = coroutine.isyieldable() and self.adapter.active()
-  if yes then self.attached = true end
+  if yes and not self.attached then
+    self.attached = true
+    self:sync()
+  end
   return yes
+end
+
+--- Does the loop still watch something of this driver (a socket, the timer)?
+function methods:busy()
+  return next(self.watched) ~= nil or self.timer_running
 end
 
 --- Hands libcurl's socket and timer wishes to the adapter, then closes the sockets
 -- libcurl gave up (only now that the loop no longer watches them). Before the
 -- client was first used in the loop nothing is watched: the wishes wait in C.
 function methods:sync()
-  local handle = self.client._handle
+  local handle = self.transport.handle
   if not handle then return end
   if not self.attached then return handle:close_sockets() end
   local changes, timer = handle:interest()
@@ -74,33 +93,45 @@ function methods:sync()
   end
   if timer ~= nil then
     self.timer = self.timer or adapter.timer()
-    if timer then self.timer:start(timer, self.on_timer) else self.timer:stop() end
+    if timer then
+      self.timer:start(timer, self.on_timer)
+      self.timer_running = true
+    else
+      self.timer:stop()
+      self.timer_running = false
+    end
   end
   handle:close_sockets()
 end
 
---- Lets libcurl act on a ready socket (or its timer, fd -1), then files what finished.
-function methods:act(fd, ready)
-  local handle = self.client._handle
-  if not handle then return end
-  local ok, err = pcall(handle.act, handle, fd, ready)
-  if not ok then
-    -- A closed or broken handle: nothing may raise into the host's loop.
-    self.failure = err
-    return
-  end
-  self:collect()
+-- A callback failed: every transfer under way ends with the reason, the
+-- adapter hears of it, and nothing raises into the host's loop.
+local function failed(self, why)
+  local transport = self.transport
+  transport:fail_all(why)
+  if self.adapter.on_error then pcall(self.adapter.on_error, tostring(why)) end
+  if os.getenv("QBENCH_DEBUG") == "1" then io.stderr:write("qbench: event loop: ", tostring(why), "\n") end
 end
 
---- Files every finished transfer with its batch and wakes the waiters.
+--- Lets libcurl act on a ready socket (or its timer, fd -1), then files what finished.
+function methods:act(fd, ready)
+  local transport = self.transport
+  if transport.orphaned then return transport:close() end -- its client was collected
+  local handle = transport.handle
+  if not handle then return end
+  local ok, err = pcall(handle.act, handle, fd, ready)
+  if not ok then return failed(self, err) end
+  ok, err = pcall(self.collect, self)
+  if not ok then failed(self, err) end
+end
+
+--- Files every finished transfer with its owner and wakes the waiters.
 function methods:collect()
-  local handle = self.client._handle
-  local transfers = self.client._transfers
-  while handle do
-    local answer = table.pack(handle:finished())
-    local tag = answer[1]
-    if tag == nil then break end
-    if transfers then transfers.file(answer) end
+  local transport = self.transport
+  while transport.handle do
+    local answer = table.pack(transport.handle:finished())
+    if answer[1] == nil then break end
+    transport:file(answer)
   end
   self:sync()
 end
@@ -116,11 +147,13 @@ end
 -- a coroutine left waiting would keep the loop alive forever; woken, it finds
 -- the client closed and gets that error.
 function methods:close()
-  for ev in pairs(self.pending) do ev:set() end
+  local pending = self.pending
   self.pending = setmetatable({}, { __mode = "k" })
   for fd in pairs(self.watched) do self.adapter.watch(fd, nil) end
   self.watched = {}
   if self.timer then self.timer:stop() end
+  self.timer_running = false
+  for ev in pairs(pending) do ev:set() end
 end
 
 return M

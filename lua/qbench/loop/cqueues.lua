@@ -30,12 +30,14 @@ local function controller()
   return assert(cq or last_controller, "qbench.loop.cqueues: no cqueues controller has run a qbench call yet")
 end
 
---- Can the running coroutine wait through cqueues? (It runs under a controller.)
+--- Can the running coroutine wait through cqueues? It must be the coroutine a
+-- controller resumed itself: one running inside it (a `coroutine.wrap` generator)
+-- would yield to its consumer, not to the controller, so such a call blocks instead.
 -- @treturn boolean
 function M.active()
-  local cq = cqueues.running()
+  local cq, direct = cqueues.running()
   if cq then last_controller = cq end
-  return cq ~= nil
+  return cq ~= nil and direct == true
 end
 
 local watched = {} -- fd -> {events =, fn =, wake =, stopped =}
@@ -103,6 +105,18 @@ function timer_mt.__index:stop()
     self.wake:signal()
     self.wake = nil
   end
+end
+
+-- Is the timer started and not yet fired or stopped? (For tests.)
+function timer_mt.__index:pending()
+  return self.wake ~= nil
+end
+
+-- How many sockets are watched (for tests: each watcher ends once its socket is unwatched).
+function M.open_polls()
+  local n = 0
+  for _ in pairs(watched) do n = n + 1 end
+  return n
 end
 
 local event_mt = { __index = {} }

@@ -18,16 +18,36 @@ local uv = require "luv"
 
 local M = {}
 
---- Can the running coroutine wait through libuv? (Any coroutine but the main one.)
+-- What a waiting coroutine yields, and what the adapter resumes it with: a
+-- coroutine resumed by anyone else (its consumer, when the call ran inside a
+-- coroutine.wrap generator) finds out, and says so instead of ending silently.
+local NESTED = "qbench.loop.luv: a client call waited inside a coroutine that libuv does not resume "
+  .. "(a coroutine.wrap generator inside a loop coroutine?): make the call in the loop's coroutine itself"
+local WAITING = setmetatable({}, {
+  __name = "qbench.loop.luv.Waiting",
+  __index = function() error(NESTED, 2) end,
+  __tostring = function() return "qbench.loop.luv: waiting (" .. NESTED .. ")" end,
+})
+local RESUMED = {}
+
+-- The coroutine the adapter is resuming right now, if any.
+local resuming
+
+--- Can the running coroutine wait through libuv? Any coroutine but the main one,
+-- except one running inside a coroutine the adapter resumed (a generator inside a
+-- loop coroutine): its yield would reach the generator's consumer, not libuv, so
+-- such a call blocks instead.
 -- @treturn boolean
 function M.active()
-  local _, main = coroutine.running()
-  return not main
+  local co, main = coroutine.running()
+  if main then return false end
+  return resuming == nil or resuming == co
 end
 
 local polls = {} -- fd -> uv poll handle
 
---- Calls `fn(fd, ready)` whenever `fd` is ready for `events` ("r", "w", "rw"); `events` nil stops.
+--- Calls `fn(fd, ready)` whenever `fd` is ready for `events` ("r", "w", "rw"); `events` nil stops
+-- and closes the poll handle.
 -- @tparam integer fd
 -- @tparam[opt] string events
 -- @tparam[opt] function fn
@@ -50,10 +70,18 @@ function M.watch(fd, events, fn)
   end)
 end
 
+-- How many poll handles are open (for tests: each is closed once its socket is unwatched).
+function M.open_polls()
+  local n = 0
+  for _ in pairs(polls) do n = n + 1 end
+  return n
+end
+
 local timer_mt = { __index = {} }
 
 --- A timer: `t:start(seconds, fn)` calls fn once after that long (replacing a pending
--- start); `t:stop()` cancels it.
+-- start); `t:stop()` cancels it and closes its libuv handle, so a stopped timer holds
+-- nothing (neither a handle nor `fn`) in libuv.
 -- @return the timer
 function M.timer()
   return setmetatable({ handle = nil }, timer_mt)
@@ -61,12 +89,29 @@ end
 
 function timer_mt.__index:start(seconds, fn)
   if not self.handle then self.handle = uv.new_timer() end
-  self.handle:stop()
-  self.handle:start(math.max(0, math.floor(seconds * 1000 + 0.5)), 0, fn)
+  local handle = self.handle
+  handle:stop()
+  handle:start(math.max(0, math.floor(seconds * 1000 + 0.5)), 0, function()
+    if self.handle == handle then
+      self.handle = nil
+      handle:close()
+    end
+    fn()
+  end)
 end
 
 function timer_mt.__index:stop()
-  if self.handle then self.handle:stop() end
+  local handle = self.handle
+  if handle then
+    self.handle = nil
+    handle:stop()
+    handle:close()
+  end
+end
+
+-- Is the timer started and not yet fired or stopped? (For tests.)
+function timer_mt.__index:pending()
+  return self.handle ~= nil
 end
 
 local event_mt = { __index = {} }
@@ -83,7 +128,11 @@ local function resume_later(co)
   idle:start(function()
     idle:stop()
     idle:close()
-    local ok, err = coroutine.resume(co)
+    if coroutine.status(co) ~= "suspended" then return end -- it ended meanwhile (an error, a close)
+    local outer = resuming
+    resuming = co
+    local ok, err = coroutine.resume(co, RESUMED)
+    resuming = outer
     if not ok then error(err, 0) end
   end)
 end
@@ -91,6 +140,7 @@ end
 function event_mt.__index:wait(timeout)
   if self.is_set then return true end
   local co = coroutine.running()
+  if resuming ~= nil and resuming ~= co then error(NESTED, 0) end
   self.waiter = co
   local timer
   if timeout then
@@ -104,7 +154,14 @@ function event_mt.__index:wait(timeout)
       end
     end)
   end
-  while self.waiter == co do coroutine.yield() end
+  while self.waiter == co do
+    local how = coroutine.yield(WAITING)
+    if how ~= RESUMED and self.waiter == co then
+      self.waiter = nil
+      if timer then timer:stop() timer:close() end
+      error(NESTED, 0)
+    end
+  end
   if timer then
     timer:stop()
     timer:close()
