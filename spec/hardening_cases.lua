@@ -5,7 +5,7 @@ local M = {}
 -- fault, kind, status (nil when there is no answer)
 M.FAULTS = {
   { "drop", "network" },
-  { "stall:1500", "timeout" }, -- the client's timeout is below 1.5 s
+  { require("helper").stall, "timeout" }, -- outlasts the clients' helper.short_timeout
   { "truncate", "network" },
   { "garbage", "decode", 200 },
   { "html", "http", 502 },

@@ -15,7 +15,7 @@ describe("fault matrix", function()
 
   -- retries = 0: each fault is seen as it is, and nothing may be sent again.
   local function client(extra)
-    local opts = { url = sb.url, token = sb.token, timeout = 0.5, retries = 0 }
+    local opts = { url = sb.url, token = sb.token, timeout = helper.short_timeout, retries = 0 }
     for k, v in pairs(extra or {}) do opts[k] = v end
     return qbench.new(opts)
   end

@@ -33,7 +33,7 @@ local function collect(v, seen)
 end
 
 local function client(auth)
-  local opts = { url = target.url, timeout = 0.3, retries = 1, sleep = function() end,
+  local opts = { url = target.url, timeout = require("helper").short_timeout, retries = 1, sleep = function() end,
     on_request = function(info) collect(info) end }
   for k, v in pairs(auth) do opts[k] = v end
   local qb = qbench.new(opts)

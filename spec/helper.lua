@@ -212,6 +212,13 @@ end
 -- multiplied by it; lower bounds, which prove that something waited, never are.
 M.time_scale = tonumber(os.getenv("QBENCH_TIME_SCALE")) or 1
 
+--- The one factor for the timeouts the specs provoke: a client `timeout` of
+-- `M.short_timeout` seconds, and `M.stall` (a sandbox fault) that outlasts it three
+-- times over. Short enough to keep the suite quick, long enough that an answer that is
+-- not stalled comes in time on a loaded machine; scaled with QBENCH_TIME_SCALE.
+M.short_timeout = 0.2 * M.time_scale
+M.stall = string.format("stall:%d", math.floor(3 * M.short_timeout * 1000))
+
 --- This process's id (the Lua process running the specs, not a shell of io.popen).
 function M.pid()
   local f = assert(io.open("/proc/self/stat"))

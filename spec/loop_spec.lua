@@ -20,7 +20,7 @@ for name, make in pairs(LOOPS) do
     teardown(function() slow.stop() end)
     before_each(function() helper.reset() end)
 
-    it("a 10 ms timer keeps ticking while a call waits 2 s", function()
+    it("a 10 ms timer keeps ticking while a call waits 2 s #serial", function()
       local loop = make()
       local qb <close> = qbench.new { url = slow.url, token = "T", loop = loop.adapter }
       local ticks, done, got = 0, false, nil
@@ -44,7 +44,7 @@ for name, make in pairs(LOOPS) do
       assert.is_true(ticks >= 0.9 * expected, string.format("%d ticks of %.0f expected", ticks, expected))
     end)
 
-    it("20 coroutines x 25 gets share one client within 1.3x of the ideal for max_concurrency 10", function()
+    it("20 coroutines x 25 gets share one client within 1.3x of the ideal for max_concurrency 10 #serial", function()
       local fast = helper.start { "--latency-ms", "50", "--token", "T", "--die-with-parent", "--quiet" }
       local loop = make()
       local qb <close> = qbench.new { url = fast.url, token = "T", loop = loop.adapter, max_concurrency = 10 }

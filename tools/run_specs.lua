@@ -1,0 +1,147 @@
+-- Runs the busted suite with J spec files at a time, then the tests tagged
+-- "serial" (ratios of timings, which a loaded machine would skew) one file at
+-- a time, and prints busted's summary line for the whole run.
+--
+-- usage: lua5.4 tools/run_specs.lua [-j J] [--busted CMD] [--results DIR] [FILE_spec.lua ...]
+--
+-- Each file runs in a busted process of its own (each starts its own sandbox
+-- on port 0, so files never share state). Files start longest first, by the
+-- durations of the previous run (DIR/times), so the slowest do not finish last
+-- alone. A process that dies without a report (a crash, a hang killed by its
+-- timeout) counts as an error of its file. Exit status 0 only when nothing
+-- failed.
+local cjson = require "cjson"
+
+local jobs, busted, results = 4, "lua5.4 /usr/bin/busted", "build/spec-results"
+local files = {}
+local i = 1
+while i <= #arg do
+  local a = arg[i]
+  if a == "-j" then
+    jobs = assert(math.tointeger(tonumber(arg[i + 1])), "-j takes a whole number")
+    i = i + 1
+  elseif a == "--busted" then
+    busted = arg[i + 1]
+    i = i + 1
+  elseif a == "--results" then
+    results = arg[i + 1]
+    i = i + 1
+  else
+    files[#files + 1] = a
+  end
+  i = i + 1
+end
+assert(jobs >= 1, "-j must be at least 1")
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+if #files == 0 then
+  local p = assert(io.popen("ls spec/*_spec.lua"))
+  for line in p:lines() do files[#files + 1] = line end
+  p:close()
+end
+assert(os.execute("mkdir -p " .. q(results)))
+assert(os.execute("rm -f " .. q(results) .. "/*.parallel* " .. q(results) .. "/*.serial*"))
+
+-- Longest first, by the last run's durations; unknown files first of all (they may be slow).
+local times = {}
+for line in (read(results .. "/times") or ""):gmatch("[^\n]+") do
+  local t, file = line:match("^([%d.]+) (.+)$")
+  if t then times[file] = tonumber(t) end
+end
+table.sort(files, function(a, b)
+  local ta, tb = times[a] or math.huge, times[b] or math.huge
+  if ta ~= tb then return ta > tb end
+  return a < b
+end)
+
+local function report_of(file, phase) return string.format("%s/%s.%s", results, file:gsub("/", "_"), phase) end
+
+-- One shell line per file: its JSON report, its stderr, its wall time. Each
+-- process is bounded (a hang is killed and reported, not waited for).
+local function command(file, phase, tags)
+  local out = report_of(file, phase)
+  return string.format(
+    "s=$(date +%%s.%%N); timeout -s KILL 900 %s -o json %s %s >%s 2>%s.err </dev/null; echo $? >%s.rc; " ..
+    "echo \"$(date +%%s.%%N) $s\" >%s.time",
+    busted, tags, q(file), q(out), q(out), q(out), q(out))
+end
+
+-- The files that have tests tagged "#serial" in their names.
+local serial_files = {}
+for _, file in ipairs(files) do
+  if (read(file) or ""):find("#serial", 1, true) then serial_files[file] = true end
+end
+
+local function run_all(phase, tags, parallel, only)
+  local list = {}
+  for _, file in ipairs(files) do
+    if not only or only[file] then list[#list + 1] = command(file, phase, tags) end
+  end
+  if #list == 0 then return end
+  local script = results .. "/" .. phase .. ".jobs"
+  write(script, table.concat(list, "\0") .. "\0")
+  -- xargs starts the next line as soon as a slot frees: J files at a time, in the order above.
+  assert(os.execute(string.format("xargs -0 -P %d -n 1 sh -c <%s", parallel, q(script))))
+end
+
+local clock0 = io.popen("date +%s.%N"):read("n")
+run_all("parallel", "--exclude-tags=serial", jobs)
+run_all("serial", "--tags=serial", 1, serial_files)
+
+local totals = { successes = 0, failures = 0, errors = 0, pendings = 0 }
+local problems, new_times = {}, {}
+
+local function add_problem(file, kind, name, message, trace)
+  problems[#problems + 1] = string.format("%s %s\n  %s\n%s%s", kind, file, name or "", message and ("  " .. message:gsub("\n", "\n  ") .. "\n") or "",
+    trace and ("  " .. trace:gsub("\n", "\n  ") .. "\n") or "")
+end
+
+for _, file in ipairs(files) do
+  local spent = 0
+  for _, phase in ipairs { "parallel", serial_files[file] and "serial" or nil } do
+    local out = report_of(file, phase)
+    local t1, t0 = (read(out .. ".time") or ""):match("([%d.]+) ([%d.]+)")
+    if t1 then spent = spent + (tonumber(t1) - tonumber(t0)) end
+    local ok, report = pcall(cjson.decode, read(out) or "")
+    if not ok or type(report) ~= "table" then
+      totals.errors = totals.errors + 1
+      local err = read(out .. ".err") or ""
+      add_problem(file, "Error", "(" .. phase .. " run ended without a report, exit status " ..
+        ((read(out .. ".rc") or "?"):gsub("%s", "")) .. ")", err:sub(-3000))
+    else
+      for _, kind in ipairs { "successes", "failures", "errors", "pendings" } do
+        totals[kind] = totals[kind] + #(report[kind] or {})
+      end
+      for _, kind in ipairs { "failures", "errors" } do
+        for _, f in ipairs(report[kind] or {}) do
+          local trace = type(f.trace) == "table" and f.trace.traceback or nil
+          add_problem(file, kind == "failures" and "Failure" or "Error", f.name,
+            type(f.message) == "string" and f.message or cjson.encode(f.message), trace)
+        end
+      end
+    end
+  end
+  new_times[#new_times + 1] = string.format("%.3f %s", spent, file)
+end
+write(results .. "/times", table.concat(new_times, "\n") .. "\n")
+
+for _, p in ipairs(problems) do io.stdout:write(p, "\n") end
+local wall = io.popen("date +%s.%N"):read("n") - clock0
+io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files, %d at a time)\n",
+  totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, jobs))
+os.exit((totals.failures + totals.errors == 0) and 0 or 1)
