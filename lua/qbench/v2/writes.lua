@@ -59,16 +59,13 @@ local function multipart(fields, fname, argn)
   return table.concat(parts), "multipart/form-data; boundary=" .. boundary
 end
 
--- The JSON text of `value` at `where` ("records[3]", "body"), or raises naming the place
--- inside it. `value` goes in a one-element array, so that nesting counts as in the
--- whole body, and the encoder's "$[1]" is `where`.
-local function encoded(value, where, fname, argn)
-  local ok, text = pcall(core.encode, core.array { value }, WIRE)
-  if not ok then
-    local why, at = tostring(text):match("^(.-) at %$%[1%](.*)$")
-    args.error(argn, fname, string.format("%s%s: cannot send it as JSON: %s", where, at or "", why or tostring(text)))
-  end
-  return text:sub(2, -2)
+-- The JSON text of `value`, or raises naming the place JSON cannot hold: the encoder
+-- says "at $[3].x", which `place("[3].x")` turns into the caller's name for it.
+local function encoded(value, place, fname, argn)
+  local ok, text = pcall(core.encode, value, WIRE)
+  if ok then return text end
+  local why, at = tostring(text):match("^(.-) at %$(.*)$")
+  args.error(argn, fname, string.format("%s: cannot send it as JSON: %s", place(at or ""), why or tostring(text)))
 end
 
 -- What a successful answer gives the caller; nil and why for one that is not what the
@@ -113,22 +110,26 @@ local function single_request(node, entry, path, body, name, argn)
     local text, ctype = multipart(body, name, argn)
     return client:_prepare(entry[1], path, nil, text, name, argn, ctype)
   end
-  return client:_prepare(entry[1], path, nil, encoded(schema.shape(body, entry.body), "body", name, argn), name, argn)
+  local text = encoded(schema.shape(body, entry.body), function(at) return "body" .. at end, name, argn)
+  return client:_prepare(entry[1], path, nil, text, name, argn)
 end
 
--- A bulk body: every record checked, shaped and encoded, then one request per slice of
--- max_batch records, all prepared before the first is sent.
+-- A bulk body: every record (checked before) shaped, then one request per slice of
+-- max_batch records, all encoded and prepared before the first is sent. An error names
+-- the record by its index in the caller's whole array.
 local function bulk(node, entry, path, records, name, argn)
   local client, item = node.client, entry.body.items or {}
-  local texts = {}
-  for i = 1, #records do
-    texts[i] = encoded(schema.shape(records[i], item), string.format("records[%d]", i), name, argn)
-  end
   local max, slices = client.max_batch, {}
   for first = 1, #records, max do
     local last = math.min(first + max - 1, #records)
-    local body = "[" .. table.concat(texts, ",", first, last) .. "]"
-    slices[#slices + 1] = { first = first, last = last, req = client:_prepare(entry[1], path, nil, body, name, argn) }
+    local slice = core.array {}
+    for i = first, last do slice[i - first + 1] = schema.shape(records[i], item) end
+    local text = encoded(slice, function(at)
+      local k, rest = at:match("^%[(%d+)%](.*)$")
+      if not k then return "records" .. at end
+      return string.format("records[%d]%s", first + tonumber(k) - 1, rest)
+    end, name, argn)
+    slices[#slices + 1] = { first = first, last = last, req = client:_prepare(entry[1], path, nil, text, name, argn) }
   end
 
   if #slices == 1 then return perform(node, entry, slices[1].req) end
