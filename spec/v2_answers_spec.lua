@@ -111,10 +111,13 @@ describe("answers of the wrong shape are decode errors (v1 and v2)", function()
     assert.equal("decode", err.kind)
     assert.equal("unexpected answer: page 6: data is not an array (got an object)", err.message)
     assert.equal(V2 .. "/samples?page_num=6&page_size=10", err.path)
+    -- Page 7 was asked for at the same time; whether its request got through before the
+    -- walk cancelled it depends on timing.
     local lines = request_lines(srv)
     table.sort(lines)
-    assert.same({ "GET " .. V2 .. "/samples?page_num=5&page_size=10", "GET " .. V2 .. "/samples?page_num=6&page_size=10",
-      "GET " .. V2 .. "/samples?page_num=7&page_size=10" }, lines)
+    assert.equal("GET " .. V2 .. "/samples?page_num=5&page_size=10", lines[1])
+    assert.equal("GET " .. V2 .. "/samples?page_num=6&page_size=10", lines[2])
+    assert.is_true(#lines <= 3)
     srv.stop()
   end)
 
