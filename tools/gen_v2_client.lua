@@ -1,4 +1,5 @@
--- Generates the client's v2 tables from QBench's OpenAPI digest (api/qbench-api-v2.json).
+-- Generates the client's v2 tables from QBench's OpenAPI digest (api/qbench-api-v2.json)
+-- and the overlay of what the digest does not say (tools/v2_quirks.lua, beside this file).
 -- usage: lua5.4 tools/gen_v2_client.lua DIGEST OUT_DIR DOC_FILE
 --
 -- The digest is a flat list of operations; the client needs a tree: one node per
@@ -10,8 +11,9 @@
 --   v2.tests:named_cells{...}            PATCH /tests/worksheets/dynamic/named-cells
 -- Each top-level collection goes to its own file (OUT_DIR/<name>.lua) so that a
 -- script loads only what it touches; OUT_DIR/index.lua lists them. DOC_FILE gets the
--- operation -> Lua call table. Output is sorted, so a rerun on the same digest
--- writes the same bytes (CI checks it with `make api-check`).
+-- operation -> Lua call table, and one section per collection with its filters and
+-- body fields. Output is sorted, so a rerun on the same digest writes the same bytes
+-- (CI checks it with `make api-check`).
 local cjson = require "cjson"
 
 local digest_path, out_dir, doc_path = arg[1], arg[2], arg[3]
@@ -25,17 +27,60 @@ local function read(path)
 end
 
 local digest = cjson.decode(read(digest_path))
+local QUIRKS = dofile((arg[0]:match("^(.*/)") or "./") .. "v2_quirks.lua")
 local PREFIX = "/qbench/api/v2"
 local null = cjson.null
 
--- Operations whose Lua name no rule of the tree gives: a write on a path that ends
--- in a parameter names no segment to call it by.
-local NAMED = {
-  ["POST /labels/{label_id}/{data_type}"] = "print",
-}
-
 local function lua_name(segment) return (segment:gsub("%-", "_")) end
 local function is_param(segment) return segment:match("^{(.+)}$") end
+
+-- ---------------------------------------------------------------- the overlay
+
+-- Checks the overlay against the digest; returns the operation quirks by
+-- "METHOD /path" (below PREFIX) and the path parameters' by name.
+local function overlay()
+  local ops, params, collections = {}, {}, {}
+  for _, op in ipairs(digest.operations) do
+    local rest = op.path:sub(#PREFIX + 1)
+    collections[lua_name(rest:match("^/([^/]+)"))] = true
+    ops[op.method .. " " .. rest] = { collection = lua_name(rest:match("^/([^/]+)")) }
+    for _, p in ipairs(op.params) do
+      if p["in"] == "path" and p.type ~= "integer" then params[p.name] = params[p.name] or rest end
+    end
+  end
+  local op_quirks, param_quirks = {}, {}
+  local OP_FIELDS = { why = "string", name = "string", answer = "string" }
+  local ANSWERS = { whole = true, record = true }
+  for collection, entries in pairs(QUIRKS) do
+    assert(collections[collection], "v2_quirks: no collection " .. collection .. " in the digest")
+    for key, q in pairs(entries) do
+      if key == "params" then
+        for name, pq in pairs(q) do
+          assert(params[name], "v2_quirks: no string path parameter " .. name .. " in the digest")
+          assert(type(pq.about) == "string" and type(pq.why) == "string", "v2_quirks: " .. name .. " needs about and why")
+          param_quirks[name] = pq
+          pq.collection = collection
+        end
+      else
+        local op = ops[key]
+        assert(op and op.collection == collection, "v2_quirks: no operation " .. key .. " under " .. collection)
+        assert(type(q.why) == "string", "v2_quirks: " .. key .. " needs a why")
+        for field, v in pairs(q) do
+          assert(OP_FIELDS[field] == type(v), "v2_quirks: " .. key .. ": unknown field or wrong type: " .. field)
+        end
+        assert(q.answer == nil or ANSWERS[q.answer], "v2_quirks: " .. key .. ": unknown answer " .. tostring(q.answer))
+        op_quirks[key] = q
+      end
+    end
+  end
+  for name, where in pairs(params) do
+    assert(param_quirks[name], "v2_quirks: the path parameter " .. name .. " of " .. where
+      .. " is not an integer: say what it is in tools/v2_quirks.lua")
+  end
+  return op_quirks, param_quirks
+end
+
+local OP_QUIRKS, PARAM_QUIRKS = overlay()
 
 -- ---------------------------------------------------------------- schemas
 
@@ -133,6 +178,23 @@ local function success_status(op)
   return best
 end
 
+-- What a success gives the caller, from the documented 2xx answer (the overlay may
+-- say otherwise): "records" for {"data": [objects]}, "record" for {"data": {...}}.
+local function answer_of(op)
+  local quirk = OP_QUIRKS[op.method .. " " .. op.path:sub(#PREFIX + 1)]
+  if quirk and quirk.answer then return quirk.answer end
+  local best
+  for code, r in pairs(op.responses or {}) do
+    local n = math.tointeger(tonumber(code))
+    if n and n >= 200 and n < 300 and r ~= null and (not best or n < best[1]) then best = { n, r } end
+  end
+  local data = best and best[2].properties and best[2].properties.data
+  if not data then return nil end
+  if data.type == "array" and data.items and data.items.type == "object" then return "records" end
+  if data.type == "object" then return "record" end
+  return nil
+end
+
 local function is_list(op)
   for _, p in ipairs(op.params) do
     if p["in"] == "query" and p.name == "page_num" then return true end
@@ -161,10 +223,23 @@ local function method_entry(op, id_param)
   if id_param then
     m.id = id_param
     m.id_type = path_types[id_param]
+    if PARAM_QUIRKS[id_param] then m.id_about = PARAM_QUIRKS[id_param].about end
   end
-  if op.method == "GET" and is_list(op) then m.pages = true end
+  if op.method == "GET" and is_list(op) then
+    m.pages = true
+  else
+    m.answer = answer_of(op)
+    assert(op.method ~= "GET" or m.answer, "no documented answer for " .. op.method .. " " .. op.path
+      .. ": say what it is in tools/v2_quirks.lua")
+  end
   if op.auth == false then m.no_auth = true end
   return m
+end
+
+-- The Lua name the overlay gives an operation, if any.
+local function quirk_name(op)
+  local q = OP_QUIRKS[op.method .. " " .. op.path:sub(#PREFIX + 1)]
+  return q and q.name
 end
 
 local function has_ops(node) return next(node.ops) ~= nil end
@@ -186,12 +261,18 @@ end
 
 local WRITE_NAME = { POST = "create", PATCH = "update", DELETE = "delete" }
 
+-- How the doc names a write's body argument.
+local function body_arg(entry)
+  if not entry.body then return "" end
+  return entry.body.type == "array" and "records" or "body"
+end
+
 local calls = {} -- for the doc: {path =, method =, call =}
 
 local function add_method(methods, name, entry, call_doc)
   assert(not methods[name], "method name clash: " .. name .. " on " .. entry[2])
   methods[name] = entry
-  if call_doc then calls[#calls + 1] = { method = entry[1], path = entry[2], call = call_doc } end
+  if call_doc then calls[#calls + 1] = { method = entry[1], path = entry[2], call = call_doc, entry = entry } end
 end
 
 -- The methods of a node's own operations. On a record (`on_record`), GET and
@@ -201,11 +282,11 @@ local function own_methods(node, lua_path, methods, on_record)
   for _, method in ipairs { "GET", "POST", "PATCH", "DELETE" } do
     local op = node.ops[method]
     if op then
-      local key = op.method .. " " .. op.path:sub(#PREFIX + 1)
       local entry = method_entry(op)
       local doc = not on_record
-      if NAMED[key] then
-        add_method(methods, NAMED[key], entry, doc and lua_path .. ":" .. NAMED[key] .. "(...)")
+      local named = quirk_name(op)
+      if named then
+        add_method(methods, named, entry, doc and lua_path .. ":" .. named .. "(" .. body_arg(entry) .. ")")
       elseif method == "GET" and entry.pages then
         add_method(methods, "list", entry, doc and lua_path .. ":list{...}, :page, :pages, :all")
       elseif method == "GET" then
@@ -213,8 +294,7 @@ local function own_methods(node, lua_path, methods, on_record)
       elseif method == "DELETE" then
         add_method(methods, "delete", entry, doc and lua_path .. ":delete()")
       else
-        local arg = entry.body and entry.body.type == "array" and "records" or entry.body and "body" or ""
-        add_method(methods, WRITE_NAME[method], entry, doc and lua_path .. ":" .. WRITE_NAME[method] .. "(" .. arg .. ")")
+        add_method(methods, WRITE_NAME[method], entry, doc and lua_path .. ":" .. WRITE_NAME[method] .. "(" .. body_arg(entry) .. ")")
       end
     end
   end
@@ -225,16 +305,17 @@ local function id_methods(rec, lua_path, methods)
   for _, method in ipairs { "GET", "DELETE", "POST", "PATCH" } do
     local op = rec.ops[method]
     if op then
-      local key = op.method .. " " .. op.path:sub(#PREFIX + 1)
       local entry = method_entry(op, rec.name)
-      if NAMED[key] then
-        add_method(methods, NAMED[key], entry, lua_path .. ":" .. NAMED[key] .. "(" .. rec.name .. ", ...)")
+      local named = quirk_name(op)
+      if named then
+        local arg = body_arg(entry)
+        add_method(methods, named, entry, lua_path .. ":" .. named .. "(" .. rec.name .. (arg ~= "" and ", " .. arg or "") .. ")")
       elseif method == "GET" then
         add_method(methods, "get", entry, lua_path .. ":get(" .. rec.name .. "), :get_many")
       elseif method == "DELETE" then
         add_method(methods, "delete", entry, lua_path .. ":delete(" .. rec.name .. ")")
       else
-        error("a " .. method .. " on a record with no name: " .. key)
+        error("a " .. method .. " on a record needs a name in tools/v2_quirks.lua: " .. op.path)
       end
     end
   end
@@ -272,10 +353,9 @@ local function build(node, lua_path, on_record)
       for _, method in ipairs { "POST", "PATCH", "DELETE" } do
         local op = leaf.ops[method]
         if op then
-          local name = lua_name(leaf.segments[#leaf.segments])
+          local name = quirk_name(op) or lua_name(leaf.segments[#leaf.segments])
           local entry = method_entry(op)
-          local arg = entry.body and entry.body.type == "array" and "records" or entry.body and "body" or ""
-          add_method(out.methods, name, entry, lua_path .. ":" .. name .. "(" .. arg .. ")")
+          add_method(out.methods, name, entry, lua_path .. ":" .. name .. "(" .. body_arg(entry) .. ")")
         end
       end
     else
@@ -289,6 +369,7 @@ local function build(node, lua_path, on_record)
     out.record.param = rec.name
     local t = param_type(rec, rec.name)
     if t ~= "integer" then out.record.param_type = t end
+    if PARAM_QUIRKS[rec.name] then out.record.param_about = PARAM_QUIRKS[rec.name].about end
   end
   if not next(out.children) then out.children = nil end
   if not next(out.methods) then out.methods = nil end
@@ -385,6 +466,7 @@ local function emit_file(tree, name)
     w(indent .. "path = " .. string.format("%q", node.path) .. ",")
     if node.param then w(indent .. "param = " .. string.format("%q", node.param) .. ",") end
     if node.param_type then w(indent .. "param_type = " .. string.format("%q", node.param_type) .. ",") end
+    if node.param_about then w(indent .. "param_about = " .. string.format("%q", node.param_about) .. ",") end
     if node.methods then
       w(indent .. "methods = {")
       for _, k in ipairs(sorted_keys(node.methods)) do
@@ -448,24 +530,144 @@ for f in p:lines() do
 end
 p:close()
 
--- ---------------------------------------------------------------- the doc table
+-- ---------------------------------------------------------------- the doc
 
 table.sort(calls, function(a, b)
   if a.path ~= b.path then return a.path < b.path end
   return a.method < b.method
 end)
+
+local function collection_of(path) return lua_name(path:match("^/([^/]+)")) end
+
+-- A schema or parameter's type for a reader: "array of integer", "string (at most 45 characters)".
+local function type_text(d)
+  local t = d.type or "any"
+  if t == "array" then
+    local item = type(d.items) == "table" and (d.items.type or "any") or d.items or "string"
+    t = "array of " .. item
+  end
+  if d.anyOf then
+    local alts = {}
+    for i, alt in ipairs(d.anyOf) do alts[i] = alt.type or "any" end
+    t = table.concat(alts, " or ")
+  end
+  if d.maxLength then t = string.format("%s (at most %d characters)", t, d.maxLength) end
+  return t
+end
+
+local function enum_text(d)
+  local enum = d.enum or (type(d.items) == "table" and d.items.enum)
+  if not enum then return "" end
+  local vals = {}
+  for i, v in ipairs(enum) do
+    assert(not tostring(v):find("[|`]"), "an enum value a table cell cannot hold: " .. tostring(v))
+    vals[i] = "`" .. tostring(v) .. "`"
+  end
+  return table.concat(vals, ", ")
+end
+
+-- The project's reading of the date filters, which QBench's description leaves open
+-- (the sandbox honours it; the command's help says the same).
+local function values_text(name, d)
+  if name:match("_start$") or name:match("_end$") then
+    return "`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (UTC, optional `Z`)"
+  elseif name == "last_updated" then
+    return "a Unix time in seconds: updated at or after"
+  end
+  return enum_text(d)
+end
+
+-- Every list takes page_num and page_size; the table shows the other filters.
+local PAGING = { page_num = true, page_size = true }
+
+local function filters_table(out, query)
+  local shown = {}
+  for _, name in ipairs(sorted_keys(query)) do
+    if not PAGING[name] then shown[#shown + 1] = name end
+  end
+  if #shown == 0 then
+    out[#out + 1] = "No filters but `page_num` and `page_size`."
+    return
+  end
+  out[#out + 1] = "| filter | type | values |"
+  out[#out + 1] = "|---|---|---|"
+  for _, name in ipairs(shown) do
+    out[#out + 1] = string.format("| `%s` | %s | %s |", name, type_text(query[name]), values_text(name, query[name]))
+  end
+end
+
+local function fields_table(out, body)
+  local item = body.type == "array" and body.items or body
+  local required = {}
+  for _, name in ipairs(item.required or {}) do required[name] = true end
+  out[#out + 1] = string.format("%s, %s:", body.type == "array" and "Each record's fields" or "The body's fields",
+    body.type == "array" and "a JSON array of records" or "one JSON object")
+  out[#out + 1] = ""
+  out[#out + 1] = "| field | type | values | required |"
+  out[#out + 1] = "|---|---|---|---|"
+  for _, name in ipairs(sorted_keys(item.properties or {})) do
+    local field = item.properties[name]
+    out[#out + 1] = string.format("| `%s` | %s | %s | %s |", name, type_text(field), enum_text(field), required[name] and "yes" or "")
+  end
+end
+
 local doc = {
-  "<!-- Generated by tools/gen_v2_client.lua from api/qbench-api-v2.json: do not edit (run `make api`). -->",
+  "<!-- Generated by tools/gen_v2_client.lua from api/qbench-api-v2.json and tools/v2_quirks.lua: do not edit (run `make api`). -->",
   "# QBench API v2: every operation and its Lua call",
   "",
   "`v2` is `qb.v2` (a client's v2 namespace). Paths are under `/qbench/api/v2`. "
-    .. "A `list` row also gives `page`, `pages` and `all`; a `get(id)` row also gives `get_many(ids)`.",
+    .. "A `list` row also gives `page`, `pages` and `all`; a `get(id)` row also gives `get_many(ids)`. "
+    .. "Each collection's filters and body fields follow the table.",
   "",
   "| operation | Lua call |",
   "|---|---|",
 }
 for _, c in ipairs(calls) do
   doc[#doc + 1] = string.format("| `%s %s` | `%s` |", c.method, c.path, c.call)
+end
+doc[#doc + 1] = ""
+doc[#doc + 1] = "## Collections"
+doc[#doc + 1] = ""
+local links = {}
+for i, name in ipairs(names) do links[i] = string.format("[%s](#%s)", name, name) end
+doc[#doc + 1] = table.concat(links, ", ") .. "."
+doc[#doc + 1] = ""
+doc[#doc + 1] = "Filters are a call's query parameters: a Lua array for an array (sent as repeated keys), "
+  .. "values of an enum spelt exactly; every list also takes `page_num` and `page_size` (1 to 50). "
+  .. "Body fields are checked against these types before a write is sent (unless the client has "
+  .. "`validate = false`); `qbench.null` clears an optional field."
+for _, name in ipairs(names) do
+  doc[#doc + 1] = ""
+  doc[#doc + 1] = string.format('<a name="%s"></a>', name)
+  doc[#doc + 1] = ""
+  doc[#doc + 1] = "### " .. name
+  -- What the overlay says of this collection: its path parameters, then its operations.
+  local notes = {}
+  for _, pname in ipairs(sorted_keys(PARAM_QUIRKS)) do
+    local q = PARAM_QUIRKS[pname]
+    if q.collection == name then notes[#notes + 1] = string.format("- `%s`: %s", pname, q.why) end
+  end
+  for _, key in ipairs(sorted_keys(OP_QUIRKS)) do
+    if collection_of(key:match(" (.*)$")) == name then
+      notes[#notes + 1] = string.format("- `%s`: %s", key, OP_QUIRKS[key].why)
+    end
+  end
+  if #notes > 0 then
+    doc[#doc + 1] = ""
+    doc[#doc + 1] = "What QBench does here that its description does not say:"
+    doc[#doc + 1] = ""
+    table.move(notes, 1, #notes, #doc + 1, doc)
+  end
+  for _, c in ipairs(calls) do
+    if collection_of(c.path) == name and (c.entry.query or c.entry.body) then
+      doc[#doc + 1] = ""
+      doc[#doc + 1] = string.format("#### `%s %s`: `%s`", c.method, c.path, c.call)
+      doc[#doc + 1] = ""
+      if c.entry.query then filters_table(doc, c.entry.query) end
+      if c.entry.query and c.entry.body then doc[#doc + 1] = "" end
+      if c.entry.body then fields_table(doc, c.entry.body) end
+    end
+  end
 end
 write(doc_path, table.concat(doc, "\n") .. "\n")
 io.stderr:write(string.format("gen_v2_client: %d operations, %d collections\n", #calls, #names))

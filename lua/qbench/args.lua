@@ -70,12 +70,28 @@ function M.opt_table(v, n, fname, what)
   return M.table(v, n, fname, what)
 end
 
+--- Is `v` a finite number (not NaN, not an infinity)?
+-- @treturn boolean
+function M.finite(v)
+  return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
+end
+
+--- The length of `t` when it is a proper sequence (keys 1..n and nothing else; an
+-- empty table is one of length 0), else nil.
+-- @tparam table t
+-- @treturn integer|nil
+function M.sequence_length(t)
+  local len, count = #t, 0
+  for _ in pairs(t) do count = count + 1 end
+  if count ~= len then return nil end
+  return len
+end
+
 --- A non-empty proper sequence; returns its length.
 function M.array(v, n, fname, what)
   M.table(v, n, fname, what)
-  local len, count = #v, 0
-  for _ in pairs(v) do count = count + 1 end
-  if len == 0 or count ~= len then
+  local len = M.sequence_length(v)
+  if not len or len == 0 then
     M.error(n, fname, string.format("%s must be a non-empty array", what))
   end
   return len

@@ -20,8 +20,10 @@
 -- | `error_type`, `error_token` | v2's `error_type` and `error_token`, when the body has them |
 -- | `errors` | v2's per-field errors of a 400 (an array, as given) |
 -- | `retry_after` | the seconds a 429 asked to wait, when that was more than `max_backoff`: the call failed at once instead of waiting |
--- | `written` | a v2 bulk write sent as several requests (over `max_batch` records): how many records went in before the failure |
--- | `records` | with `written`: the records not written, the failed request's first |
+-- | `written` | a v2 bulk write sent as several requests (over `max_batch` records): how many records are known written |
+-- | `results` | with `written`: the records the answers of the written requests returned, in order |
+-- | `records` | with `written`: the records known not written (never sent, or refused) |
+-- | `in_doubt` | with `written`: the failed request's records when its outcome is unknown (`outcome`, or a 2xx answer that could not be used) |
 -- | `curl_code` | libcurl's error number, when there was no answer |
 --
 -- Fields that do not apply are nil. The kinds:

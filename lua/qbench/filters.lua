@@ -10,8 +10,6 @@ local suggest = require "qbench.suggest"
 
 local M = {}
 
-local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge end
-
 -- One scalar of type `t` (and enum `enum`), or raises naming where it is.
 local function scalar(v, t, enum, where, fname, argn)
   local ok
@@ -19,7 +17,7 @@ local function scalar(v, t, enum, where, fname, argn)
     ok = type(v) == "number" and math.tointeger(v) ~= nil
     if ok then v = math.tointeger(v) end
   elseif t == "number" then
-    ok = type(v) == "number" and finite(v)
+    ok = args.finite(v)
   elseif t == "boolean" then
     ok = type(v) == "boolean"
   else
@@ -58,9 +56,8 @@ function M.check(params, opts, skip, what, fname, argn)
       end
       local where = string.format("filter '%s'", name)
       if p.type == "array" then
-        local n, count = type(v) == "table" and #v or 0, 0
-        if type(v) == "table" then for _ in pairs(v) do count = count + 1 end end
-        if n == 0 or count ~= n then
+        local n = type(v) == "table" and args.sequence_length(v)
+        if not n or n == 0 then
           args.error(argn, fname, string.format("%s must be a non-empty array of %ss, got %s", where, p.items or "string", args.describe(v)))
         end
         local list = {}

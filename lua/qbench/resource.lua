@@ -6,10 +6,15 @@
 --   list        {path =, params = filter definitions or nil} for a paginated GET
 --   item        {path_of = function(id) -> path, id_of = function(v, argn, fname) -> id,
 --               params = filter definitions or nil} for a GET of one record
---   page_of     function(decoded) -> page | nil, why: checks a list answer
---   record_of   function(decoded) -> record | nil, why: unwraps a single answer
+--   record_key  where a single answer holds its record: nil for the answer itself (v1),
+--               "data" for `{"data": {...}}` (v2)
 -- Paths are what the client's _prepare takes (relative to v1's root, or from the
 -- instance root when they start with "/").
+--
+-- Every answer is checked here, once for v1 and v2: a page is an object whose `data`
+-- is an array of objects, a record is an object. Anything else is an error of kind
+-- "decode" naming the page and the position (`page 3: data[2] is not an object`):
+-- a walk never ends early on it, nor hands out a record that is not one.
 -- @module qbench.resource
 -- @local
 
@@ -25,13 +30,70 @@ local DEFAULT_CONCURRENCY = 4
 local PAGE_OPTIONS = { page_num = true, page_size = true }
 local WALK_OPTIONS = { page_num = true, page_size = true, concurrency = true }
 
---- A decode error for a 2xx answer of the wrong shape.
-function M.unexpected(why, method, path, got)
-  return nil, qerror.new { kind = "decode", method = method, path = path, body = got, message = "unexpected answer: " .. why }
+-- What the decoder makes of JSON: an object is a table whose keys are all strings, an
+-- array one whose keys are 1..n (an empty table is both). A decoded table's first key
+-- tells which, as JSON has no other kind.
+local function is_object(v) return type(v) == "table" and type(next(v) or "") == "string" end
+local function is_array(v) return type(v) == "table" and math.type(next(v) or 0) == "integer" end
+
+-- A server value for a message: its JSON kind, or the scalar itself (shortened).
+local function what(v)
+  if type(v) == "table" then return is_array(v) and "an array" or "an object" end
+  if type(v) == "string" then return string.format("%q", qerror.shorten(v, 40)) end
+  return args.describe(v)
 end
 
--- The path as errors show it: what _prepare would send.
-local function shown(path) return path:sub(1, 1) == "/" and path or "/qbench/api/v1/" .. path end
+--- A decode error for a 2xx answer `got` of the wrong shape, to the request `req`
+-- (as prepared: its path is what was sent). `status` when known.
+function M.unexpected(why, req, got, status)
+  return nil, qerror.new { kind = "decode", method = req.method, path = req.path, url = req.url, status = status,
+    body = got, message = "unexpected answer: " .. why }
+end
+
+--- Checks that `data` is an array of objects; returns nil, or why not, naming the
+-- position as `where[i]`.
+function M.records_problem(data, where)
+  if not is_array(data) then return string.format("%s is not an array (got %s)", where, what(data)) end
+  for i = 1, #data do
+    if not is_object(data[i]) then
+      return string.format("%s[%d] is not an object (got %s)", where, i, what(data[i]))
+    end
+  end
+  return nil
+end
+
+--- A page: an object whose `data` is an array of objects. Returns it, or nil and why not.
+function M.page_of(decoded)
+  if not is_object(decoded) then return nil, "the page is not an object (got " .. what(decoded) .. ")" end
+  local why = M.records_problem(decoded.data, "data")
+  if why then return nil, why end
+  return decoded
+end
+
+--- The record of a single answer: the answer itself (`key` nil), or its member `key`.
+-- Returns it, or nil and why not.
+function M.record_of(decoded, key)
+  local record = decoded
+  if key then
+    if not is_object(decoded) then return nil, "the answer is not an object (got " .. what(decoded) .. ")" end
+    record = decoded[key]
+  end
+  if not is_object(record) then
+    return nil, string.format("%s is not an object (got %s)", key or "the record", what(record))
+  end
+  return record
+end
+
+--- GETs the one record at `path` (with `query`) and checks it (see record_of).
+-- @return the record, or nil and an error object
+function M.read_record(client, path, query, key, fname)
+  local req = client:_prepare("GET", path, query, nil, fname)
+  local decoded, err = client:_perform(req)
+  if decoded == nil then return nil, err end
+  local record, why = M.record_of(decoded, key)
+  if record == nil then return M.unexpected(why, req, decoded) end
+  return record
+end
 
 --- A concurrency option: 1 to the client's max_concurrency.
 function M.concurrency(client, v, n, fname)
@@ -64,16 +126,18 @@ local function list_options(self, opts, fname, walking)
   return query, page_num, page_size, concurrency
 end
 
-local function page_query(query, page_num, page_size)
+-- The request for page `n` of the list `self`, with `query` and `page_size`.
+local function page_request(self, query, n, page_size, fname)
   local q = {}
   for k, v in pairs(query) do q[k] = v end
-  q.page_num, q.page_size = page_num, page_size
-  return q
+  q.page_num, q.page_size = n, page_size
+  return self.client:_prepare("GET", self.def.list.path, q, nil, fname)
 end
 
-local function check_page(self, decoded, path)
-  local page, why = self.def.page_of(decoded)
-  if not page then return M.unexpected(why, "GET", shown(path), decoded) end
+-- Page `n`'s answer checked; a wrong one is a decode error naming the page.
+local function checked_page(decoded, req, n)
+  local page, why = M.page_of(decoded)
+  if not page then return M.unexpected(string.format("page %d: %s", n, why), req, decoded) end
   return page
 end
 
@@ -92,12 +156,7 @@ function methods:get(id, opts)
   local item = self.def.item
   id = item.id_of(id, 1, "get")
   local query = filters.check(item.params, args.opt_table(opts, 2, "get", "filters"), {}, self.def.name, "get", 2)
-  local path = item.path_of(id)
-  local decoded, err = self.client:_send("GET", path, query, nil, "get")
-  if decoded == nil then return nil, err end
-  local record, why = self.def.record_of(decoded)
-  if record == nil then return M.unexpected(why, "GET", shown(path), decoded) end
-  return record
+  return M.read_record(self.client, item.path_of(id), query, self.def.record_key, "get")
 end
 
 --- One page: the page table as the API answers it ({data = {...}, total_pages = ..., ...}).
@@ -106,29 +165,52 @@ end
 function methods:page(opts)
   require_method(self, "list", "page")
   local query, page_num, page_size = list_options(self, opts, "page", false)
-  local path = self.def.list.path
-  local p, err = self.client:_send("GET", path, page_query(query, page_num, page_size), nil, "page")
+  local req = page_request(self, query, page_num, page_size, "page")
+  local p, err = self.client:_perform(req)
   if p == nil then return nil, err end
-  return check_page(self, p, path)
+  return checked_page(p, req, page_num)
 end
+
+-- Pages fetched in parallel are checked as they arrive, in any order, where their
+-- number is not known; they are handed out strictly in order, so the walk's own count
+-- names the page of such an error when it comes out.
+local unnumbered = setmetatable({}, { __mode = "k" })
 
 local function walk(self, opts, fname)
   require_method(self, "list", fname)
   local query, page_num, page_size, concurrency = list_options(self, opts, fname, true)
-  local client, path = self.client, self.def.list.path
-  return paging.walk {
+  local client = self.client
+  local w = paging.walk {
     client = client, first = page_num, concurrency = concurrency,
     fetch = function(n)
-      local p, err = client:_send("GET", path, page_query(query, n, page_size), nil, fname)
+      local req = page_request(self, query, n, page_size, fname)
+      local p, err = client:_perform(req)
       if p == nil then return nil, err end
-      return check_page(self, p, path)
+      return checked_page(p, req, n)
     end,
-    request = function(n) return client:_prepare("GET", path, page_query(query, n, page_size)) end,
+    request = function(n) return page_request(self, query, n, page_size, fname) end,
     check = function(decoded)
-      local p, err = check_page(self, decoded, path)
-      return p, err
+      local page, why = M.page_of(decoded)
+      if page then return page end
+      local _, err = M.unexpected(why, { method = "GET" }, decoded)
+      unnumbered[err] = why
+      return nil, err
     end,
   }
+  local next_page, number = w.next, page_num - 1
+  function w.next()
+    local p, err = next_page()
+    if p ~= nil or err ~= nil then number = number + 1 end
+    local why = err and unnumbered[err]
+    if why then
+      local req = page_request(self, query, number, page_size, fname)
+      err.message = string.format("unexpected answer: page %d: %s", number, why)
+      err.path, err.url = req.path, req.url
+      unnumbered[err] = nil
+    end
+    return p, err
+  end
+  return w
 end
 
 --- Iterates over every page table, in order; raises the error object on failure.
@@ -167,15 +249,21 @@ function methods:get_many(ids, opts)
   for k in pairs(opts) do
     if k ~= "concurrency" then args.error(2, "get_many", "unknown option " .. args.describe(k)) end
   end
-  local client = self.client
+  local client, key = self.client, self.def.record_key
   local concurrency = M.concurrency(client, opts.concurrency, 2, "get_many")
   client:_check_open()
+  local requests = {}
   local window <close> = setmetatable(paging.window(client, concurrency,
-    function(i) return client:_prepare("GET", item.path_of(checked[i])) end,
+    function(i)
+      requests[i] = client:_prepare("GET", item.path_of(checked[i]))
+      return requests[i]
+    end,
     function(i, outcome, decoded)
+      local req = requests[i]
+      requests[i] = nil
       if outcome ~= "done" then return decoded end
-      local record, why = self.def.record_of(decoded)
-      if record == nil then return select(2, M.unexpected(why, "GET", shown(item.path_of(checked[i])), decoded)) end
+      local record, why = M.record_of(decoded, key)
+      if record == nil then return select(2, M.unexpected(why, req, decoded)) end
       return record
     end, len), { __close = function(w) w.close() end })
   local out = {}

@@ -1,8 +1,9 @@
---- Request bodies checked against the API description's schema before they are
--- sent: JSON types (integer, number, string, boolean, array, object), required
--- fields, enums, maxLength, and field names the schema does not know (with the
--- closest known one). The first problem found is reported with its place:
--- `records[3].order_id: expected integer, got "12"`.
+--- Request bodies against the API description's schema: checked before they are
+-- sent (JSON types: integer, number, string, boolean, array, object; required
+-- fields, enums, maxLength, and field names the schema does not know, with the
+-- closest known one; the first problem found is reported with its place:
+-- `records[3].order_id: expected integer, got "12"`), and shaped for the wire
+-- (an empty table where the schema wants an object goes out as `{}`, not `[]`).
 -- @module qbench.schema
 -- @local
 
@@ -14,14 +15,7 @@ local null = core.null
 
 local M = {}
 
-local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge end
-
--- Is `t` a proper sequence (1..n, nothing else)? An empty table is one.
-local function is_sequence(t)
-  local n, count = #t, 0
-  for _ in pairs(t) do count = count + 1 end
-  return count == n
-end
+local function is_sequence(t) return args.sequence_length(t) ~= nil end
 
 local ARRAY_MT, OBJECT_MT = getmetatable(core.array {}), getmetatable(core.object {})
 
@@ -43,7 +37,7 @@ end
 
 local CHECKS = {
   integer = function(v) return type(v) == "number" and math.tointeger(v) ~= nil end,
-  number = function(v) return type(v) == "number" and finite(v) end,
+  number = args.finite,
   string = function(v) return type(v) == "string" end,
   boolean = function(v) return type(v) == "boolean" end,
   array = is_array,
@@ -125,6 +119,62 @@ end
 -- @treturn string|nil
 function M.check(value, schema, root)
   return check(value, schema, root)
+end
+
+-- Does schema `s` want a JSON object here (and never an array)?
+local function wants_object(s)
+  if s.type == "object" then return true end
+  if not s.anyOf then return false end
+  local object = false
+  for _, alt in ipairs(s.anyOf) do
+    if alt.type == "array" then return false end
+    if alt.type == "object" then object = true end
+  end
+  return object
+end
+
+local shape
+
+-- The schema of `v`'s member `k` under `s`, when `s` says.
+local function member_schema(s, k)
+  if s.type == "array" then return math.type(k) == "integer" and s.items or nil end
+  return type(k) == "string" and s.properties and s.properties[k] or nil
+end
+
+function shape(v, s)
+  if type(v) ~= "table" then return v end
+  local mt = getmetatable(v)
+  if next(v) == nil then
+    -- An empty table encodes as [] unless marked; where an object belongs, {} it is.
+    if mt == nil and wants_object(s) then return core.object {} end
+    return v
+  end
+  local copy
+  for k, member in pairs(v) do
+    local ms = member_schema(s, k)
+    local shaped = ms and shape(member, ms) or member
+    if shaped ~= member then
+      if not copy then
+        copy = {}
+        for k2, v2 in pairs(v) do copy[k2] = v2 end
+        setmetatable(copy, mt)
+      end
+      copy[k] = shaped
+    end
+  end
+  return copy or v
+end
+
+--- `value` as it should go on the wire under `schema`: every empty table (not marked
+-- with qbench.array or qbench.object) in a place where the schema wants an object
+-- becomes `qbench.object {}`, so that it encodes as `{}` where the encoder would write
+-- `[]`. The caller's tables are never changed: the tables on the way to a change are
+-- copies, the rest is shared. The walk follows the schema, so it ends even on cycles.
+-- @tparam any value
+-- @tparam table schema
+-- @return the value to encode
+function M.shape(value, schema)
+  return shape(value, schema)
 end
 
 return M

@@ -38,23 +38,12 @@ local DEFINITION = {
     path_of = function(id) return "customer/" .. id end,
     id_of = function(v, n, fname, what) return args.id(v, n, fname, what or "id") end,
   },
-  page_of = function(p)
-    if type(p) ~= "table" or type(p.data) ~= "table" then return nil, "page without a data array" end
-    return p
-  end,
-  record_of = function(c)
-    if type(c) ~= "table" then return nil, "customer is not an object" end
-    return c
-  end,
+  -- record_key nil: v1 answers a GET with the customer itself.
 }
 
 --- @local
 function M.new(client)
   return Resource.new(client, DEFINITION, mt)
-end
-
-local function unexpected(what, method, path, got)
-  return Resource.unexpected(what, method, "/qbench/api/v1/" .. path, got)
 end
 
 -- For calls whose answer is {"message": "OK"}: success is the 2xx status.
@@ -146,10 +135,11 @@ function methods:create(fields)
     args.error(1, "create", "customer_name must be a non-empty string, got " .. args.describe(name))
   end
   local body = customer_body(fields, 1, "create")
-  local r, err = self.client:_send("POST", "customer", nil, body, "create", 1)
+  local req = self.client:_prepare("POST", "customer", nil, body, "create", 1)
+  local r, err = self.client:_perform(req)
   if r == nil then return nil, err end
   local id = type(r) == "table" and math.tointeger(r.id)
-  if not id then return unexpected("no integer id", "POST", "customer", r) end
+  if not id then return Resource.unexpected("no integer id", req, r) end
   return id
 end
 
@@ -275,7 +265,7 @@ local function discount_methods(kind)
       c[id_key] = args.id(item[id_key], 2, fname, string.format("%s[%d].%s", list_key, i, id_key))
       for _, field in ipairs { "base_price", "discount" } do
         local v = item[field]
-        if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+        if not args.finite(v) then
           args.error(2, fname, string.format("%s[%d].%s must be a finite number, got %s", list_key, i, field, args.describe(v)))
         end
       end

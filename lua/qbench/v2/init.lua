@@ -52,13 +52,21 @@ local function fill(template, scope, extra)
   end)
 end
 
--- A path parameter's value: a positive integer, or a non-empty string for string parameters.
-local function id_checker(entry)
+-- A path parameter's value: a positive integer, or for a string parameter (`id_type`,
+-- said by the generated table; `about` says what it is) one whole path segment: a
+-- non-empty string that is not "." or ".." (which would name this segment's parent, or
+-- itself, instead of a record); fill() percent-encodes the rest.
+local function id_checker(name, id_type, about)
   return function(v, n, fname, what)
-    what = what or entry.id
-    if entry.id_type == "string" then
+    what = what or name
+    if id_type == "string" then
+      if about then what = what .. ", " .. about .. "," end
       if type(v) ~= "string" or v == "" then
         args.error(n, fname, string.format("%s must be a non-empty string, got %s", what, args.describe(v)))
+      end
+      if v == "." or v == ".." then
+        args.error(n, fname, string.format("%s must not be \".\" or \"..\" (a dot segment names another path), got %s",
+          what, args.describe(v)))
       end
       return v
     end
@@ -66,28 +74,26 @@ local function id_checker(entry)
   end
 end
 
-local function page_of(p)
-  if type(p) ~= "table" or type(p.data) ~= "table" then return nil, "page without a data array" end
-  return p
-end
+-- The checker of the id a method entry takes.
+local function entry_id(entry) return id_checker(entry.id, entry.id_type, entry.id_about) end
 
-local function record_of(decoded)
-  if type(decoded) ~= "table" or type(decoded.data) ~= "table" then return nil, "no data object" end
-  return decoded.data
-end
+-- Where a single read's answer holds the record (see qbench.resource): `data`, or the
+-- whole answer for the operations whose answer is given whole.
+local function record_key(entry) return entry.answer ~= "whole" and "data" or nil end
 
 -- The shared read layer's definition for a node's list and get(id).
 local function reads_of(node)
   local methods, scope = node.def.methods or {}, node.scope
-  local def = { name = node.label, page_of = page_of, record_of = record_of }
+  local def = { name = node.label }
   local list = methods.list
   if list then def.list = { path = fill(list[2], scope), params = list.query } end
   local get = methods.get
   if get and get.id then
     def.item = {
       path_of = function(id) return fill(get[2], scope, { [get.id] = id }) end,
-      id_of = id_checker(get), params = get.query,
+      id_of = entry_id(get), params = get.query,
     }
+    def.record_key = record_key(get)
   end
   return def
 end
@@ -137,19 +143,13 @@ local function method_of(node, key)
   if key == "get" and get then
     return function(self, opts)
       local query = filters.check(get.query, args.opt_table(opts, 1, "get", "filters"), {}, self.label, "get", 1)
-      local path = fill(get[2], self.scope)
-      local decoded, err = self.client:_send("GET", path, query, nil, "get")
-      if decoded == nil then return nil, err end
-      if not get.status then return type(decoded) == "table" and type(decoded.data) == "table" and decoded.data or decoded end
-      local record, why = record_of(decoded)
-      if record == nil then return Resource.unexpected(why, "GET", path, decoded) end
-      return record
+      return Resource.read_record(self.client, fill(get[2], self.scope), query, record_key(get), "get")
     end
   end
   local entry = methods[key]
   if entry and entry[1] ~= "GET" then
     return function(self, ...)
-      return writes.call(self, key, entry, id_checker(entry), fill, ...)
+      return writes.call(self, key, entry, entry_id(entry), fill, ...)
     end
   end
   return nil
@@ -178,7 +178,7 @@ function node_mt.__call(self, id)
     args.fail(string.format("v2 %s has nothing below one record: call its methods (%s)", self.label,
       table.concat(names_of(self), ", ")))
   end
-  local checked = id_checker { id = rec.param, id_type = rec.param_type or "integer" }(id, 1, self.label, rec.param)
+  local checked = id_checker(rec.param, rec.param_type or "integer", rec.param_about)(id, 1, self.label)
   local scope = {}
   for k, v in pairs(self.scope) do scope[k] = v end
   scope[rec.param] = checked
@@ -203,18 +203,26 @@ local namespace_methods = {}
 -- reaches any v2 path, and `collections()` lists the names.
 -- @section namespace
 
---- Any v2 endpoint: `path` is relative to `/qbench/api/v2/`, such as `"samples/12"`.
--- For what the generated calls do not cover; nothing is checked but the arguments.
+--- Any v2 endpoint: `path` is relative to `/qbench/api/v2/`, such as `"samples/12"`
+-- (a leading `/` is the same: `"/samples/12"`).
+-- For what the generated calls do not cover; nothing is checked but the arguments. A path
+-- with an empty, `.` or `..` segment raises: HTTP tools rewrite those, so what was sent
+-- would not be what `qb:plan` shows.
 -- @tparam string method `"GET"`, `"POST"`, `"PATCH"`, `"DELETE"`, ...
 -- @tparam string path below `/qbench/api/v2/`
 -- @tparam[opt] table opts as for @{qbench.Client:request|qb:request}: `query`, `body`
 -- @return the decoded answer, the status and the headers; or nil and an error object
 -- @usage local body = assert(qb.v2:request("GET", "samples", {query = {page_size = 5}}))
 function namespace_methods:request(method, path, opts)
-  if type(path) ~= "string" or path == "" then
+  if type(path) ~= "string" then
     args.error(2, "request", "path must be a non-empty string, got " .. args.describe(path))
   end
-  return self.client:request(method, PREFIX .. "/" .. path:gsub("^/+", ""), opts)
+  local rest = path:gsub("^/+", "")
+  local segments = rest:match("^[^?#]*")
+  if rest == "" or ("/" .. segments .. "/"):find("/%.?%.?/") then
+    args.error(2, "request", "path must be non-empty, without empty, \".\" or \"..\" segments, got " .. args.describe(path))
+  end
+  return self.client:request(method, PREFIX .. "/" .. rest, opts)
 end
 
 function namespace_mt.__index(self, key)
@@ -279,8 +287,11 @@ end
 -- @treturn {table,...} the records, or nil and an error object
 
 --- One record by id: its `data` object, unwrapped.
+-- An answer whose `data` is not a JSON object is an error of kind `"decode"`, as is a page
+-- whose `data` is not an array of objects (naming the page and the position).
 -- @function collection:get
--- @tparam integer|string id the record's id (a string for the few collections whose ids are)
+-- @tparam integer|string id the record's id (a string for the few collections whose ids are:
+-- one whole path segment, percent-encoded; `""`, `"."` and `".."` raise)
 -- @tparam[opt] table filters the operation's filters, when it has any
 -- @treturn table the record, or nil and an error object
 -- @usage local s = assert(qb.v2.samples:get(12))
@@ -302,9 +313,14 @@ end
 -- @usage local order = qb.v2.orders(5); for s in order.samples:list() do print(s.id) end
 
 --- Creates records: a bulk POST, as v2's writes are.
--- An array longer than the client's `max_batch` goes out as several requests, in order;
--- when one fails, `err.written` says how many records went in before it and
--- `err.records` holds the rest.
+-- Every record is checked and encoded before anything is sent (a value JSON cannot hold
+-- raises, naming `records[i]` in the whole array); an empty table where the schema wants
+-- an object goes out as `{}`. An array longer than the client's `max_batch` goes out as
+-- several requests, in order. When one fails, the error says where each record stands, in
+-- exactly one place: `err.written` (how many are known written), `err.results` (what the
+-- answers of those requests returned, in order), `err.records` (known not written) and
+-- `err.in_doubt` (the failed request's records when `err.outcome == "unknown"`: a lost
+-- answer, a gateway's 500, or a 2xx answer that could not be decoded).
 -- @function collection:create
 -- @tparam {table,...} records the new records, with the fields of the operation's schema
 -- @return the created records (the answer's `data`, every request's in order), or true

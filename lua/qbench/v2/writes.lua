@@ -1,19 +1,43 @@
 --- The v2 writes: create, update, delete and actions, for every collection.
--- A body is checked against the operation's schema before anything is sent (unless
--- the client was made with validate = false); a bulk body longer than the client's
--- max_batch goes out as several requests, one after the other, and a failure says
--- how many records were written before it (err.written) and which were not (err.records).
--- Answers: 201 and 200 give the `data` array (all requests' records, in order),
--- 204 gives true, 202 (and undocumented bodies) give what came back.
+--
+-- Before anything is sent, the whole body is checked against the operation's schema
+-- (unless the client was made with validate = false), shaped for the wire (an empty
+-- table where the schema wants an object goes out as `{}`) and encoded: a body JSON
+-- cannot hold raises, naming the record's index in the caller's whole array
+-- (`records[73].x`), whichever request it would have gone in. A bulk body longer than
+-- the client's max_batch then goes out as several requests, one after the other.
+--
+-- Answers, as the generated table's `answer` says: "records" gives the `data` array
+-- (every request's records, in order; an answer without an array of objects there is a
+-- decode error), "whole" gives the answer as it came; 204 and empty answers give true;
+-- other answers give their `data`, or themselves when they have none.
+--
+-- A bulk write sent as several requests (more records than max_batch) that fails
+-- returns nil and the error with:
+--   err.written   how many records are known written (their requests succeeded)
+--   err.results   the records the answers of those requests returned, in order
+--   err.records   the records known not written: never sent, or refused
+--   err.in_doubt  the records of the failed request when its outcome is unknown
+--                 (err.outcome == "unknown": a lost answer, a gateway's 500/502/504, or
+--                 a 2xx whose answer could not be decoded or was not what the call gives)
+-- Every record is in exactly one of results, records and in_doubt (when the answers
+-- carry records; after 204 answers results may be empty while written counts them).
 -- @module qbench.v2.writes
 -- @local
 
-local null = require("qbench.core").null
+local core = require "qbench.core"
 local args = require "qbench.args"
+local Resource = require "qbench.resource"
 local schema = require "qbench.schema"
 local url = require "qbench.url"
 
+local null = core.null
+
 local M = {}
+
+-- The encoder's options for request bodies: sorted keys, as the client sends every
+-- table body, so that the same call always sends the same bytes.
+local WIRE = { sort_keys = true }
 
 -- A multipart/form-data body of string fields (v2's token endpoints want one).
 local function multipart(fields, fname, argn)
@@ -35,25 +59,97 @@ local function multipart(fields, fname, argn)
   return table.concat(parts), "multipart/form-data; boundary=" .. boundary
 end
 
--- What a successful answer gives the caller.
-local function result_of(decoded, status)
-  if status == 204 or decoded == nil or decoded == null then return true end
-  if status ~= 202 and type(decoded) == "table" and type(decoded.data) == "table" then return decoded.data end
+-- The JSON text of `value`, or raises naming the place JSON cannot hold: the encoder
+-- says "at $[3].x", which `place("[3].x")` turns into the caller's name for it.
+local function encoded(value, place, fname, argn)
+  local ok, text = pcall(core.encode, value, WIRE)
+  if ok then return text end
+  local why, at = tostring(text):match("^(.-) at %$(.*)$")
+  args.error(argn, fname, string.format("%s: cannot send it as JSON: %s", place(at or ""), why or tostring(text)))
+end
+
+-- What a successful answer gives the caller; nil and why for one that is not what the
+-- operation gives.
+local function result_of(entry, decoded, status)
+  if status == 204 or decoded == null then return true end
+  if entry.answer == "whole" then return decoded end
+  if entry.answer == "records" then
+    local why = type(decoded) ~= "table" and "the answer is not an object"
+      or Resource.records_problem(decoded.data, "data")
+    if why then return nil, why end
+    return decoded.data
+  end
+  if type(decoded) == "table" and type(decoded.data) == "table" then return decoded.data end
   return decoded
 end
 
-local function send_one(node, entry, path, body, name, argn)
+-- Sends one prepared request; the result, or nil and the error object. A POST or PATCH
+-- whose 2xx answer is unusable may have been carried out: its outcome is unknown.
+local function perform(node, entry, req)
+  local decoded, status = node.client:_perform(req)
+  local err
+  if decoded ~= nil then
+    local result, why = result_of(entry, decoded, status)
+    if result ~= nil then return result end
+    err = select(2, Resource.unexpected(why, req, decoded, status))
+  else
+    err = status
+  end
+  if err.kind == "decode" and err.status and err.status >= 200 and err.status < 300
+      and (req.method == "POST" or req.method == "PATCH") then
+    err.outcome = "unknown"
+  end
+  return nil, err
+end
+
+-- The request of a body that is not a bulk array: JSON, a form, or none.
+local function single_request(node, entry, path, body, name, argn)
   local client = node.client
-  local req
+  if body == nil then return client:_prepare(entry[1], path, nil, nil, name, argn) end
   if entry.content_type == "multipart/form-data" then
     local text, ctype = multipart(body, name, argn)
-    req = client:_prepare(entry[1], path, nil, text, name, argn, ctype)
-  else
-    req = client:_prepare(entry[1], path, nil, body, name, argn)
+    return client:_prepare(entry[1], path, nil, text, name, argn, ctype)
   end
-  local decoded, status = client:_perform(req)
-  if decoded == nil then return nil, status end
-  return result_of(decoded, status)
+  local text = encoded(schema.shape(body, entry.body), function(at) return "body" .. at end, name, argn)
+  return client:_prepare(entry[1], path, nil, text, name, argn)
+end
+
+-- A bulk body: every record (checked before) shaped, then one request per slice of
+-- max_batch records, all encoded and prepared before the first is sent. An error names
+-- the record by its index in the caller's whole array.
+local function bulk(node, entry, path, records, name, argn)
+  local client, item = node.client, entry.body.items or {}
+  local max, slices = client.max_batch, {}
+  for first = 1, #records, max do
+    local last = math.min(first + max - 1, #records)
+    local slice = core.array {}
+    for i = first, last do slice[i - first + 1] = schema.shape(records[i], item) end
+    local text = encoded(slice, function(at)
+      local k, rest = at:match("^%[(%d+)%](.*)$")
+      if not k then return "records" .. at end
+      return string.format("records[%d]%s", first + tonumber(k) - 1, rest)
+    end, name, argn)
+    slices[#slices + 1] = { first = first, last = last, req = client:_prepare(entry[1], path, nil, text, name, argn) }
+  end
+
+  if #slices == 1 then return perform(node, entry, slices[1].req) end
+  local results, written, any_records = {}, 0, false
+  for _, slice in ipairs(slices) do
+    local result, err = perform(node, entry, slice.req)
+    if result == nil then
+      local doubt = err.outcome == "unknown"
+      err.written, err.results = written, results
+      err.in_doubt = doubt and table.move(records, slice.first, slice.last, 1, {}) or {}
+      err.records = table.move(records, doubt and slice.last + 1 or slice.first, #records, 1, {})
+      return nil, err
+    end
+    written = written + (slice.last - slice.first + 1)
+    if entry.answer == "records" and result ~= true then
+      any_records = true
+      table.move(result, 1, #result, #results + 1, results)
+    end
+  end
+  return any_records and results or true
 end
 
 --- Calls the write `entry` (method, path template, body schema, id parameter) of `node`
@@ -69,38 +165,21 @@ function M.call(node, name, entry, check_id, fill, ...)
   local body = a[argn]
   if not entry.body then
     if body ~= nil then args.error(argn, name, "this call takes no body") end
-    return send_one(node, entry, path, nil, name, argn)
+    return perform(node, entry, single_request(node, entry, path, nil, name, argn))
   end
-  local bulk = entry.body.type == "array"
-  local root = bulk and "records" or "body"
-  if type(body) ~= "table" or (bulk and (#body == 0 or next(body) == nil)) then
+  local is_bulk = entry.body.type == "array"
+  local root = is_bulk and "records" or "body"
+  local len = type(body) == "table" and args.sequence_length(body)
+  if type(body) ~= "table" or (is_bulk and (not len or len == 0)) then
     args.error(argn, name, string.format("%s must be %s, got %s", root,
-      bulk and "a non-empty array of records" or "a table", args.describe(body)))
+      is_bulk and "a non-empty array of records" or "a table", args.describe(body)))
   end
   if node.client.validate then
     local why = schema.check(body, entry.body, root)
     if why then args.error(argn, name, why) end
   end
-  if not bulk or #body <= node.client.max_batch then return send_one(node, entry, path, body, name, argn) end
-
-  -- Bulk bodies over max_batch: one request per slice, in order.
-  local max, out, written = node.client.max_batch, {}, 0
-  local all_true = true
-  for first = 1, #body, max do
-    local slice = table.move(body, first, math.min(first + max - 1, #body), 1, {})
-    local result, err = send_one(node, entry, path, slice, name, argn)
-    if result == nil then
-      err.written = written
-      err.records = table.move(body, first, #body, 1, {})
-      return nil, err
-    end
-    written = written + #slice
-    if result ~= true then
-      all_true = false
-      if type(result) == "table" then table.move(result, 1, #result, #out + 1, out) end
-    end
-  end
-  return all_true or out
+  if is_bulk then return bulk(node, entry, path, body, name, argn) end
+  return perform(node, entry, single_request(node, entry, path, body, name, argn))
 end
 
 return M

@@ -3,7 +3,7 @@
 return {
   path = "/accessioning-types",
   methods = {
-    get = { "GET", "/accessioning-types/{accessioning_type_id}", id = "accessioning_type_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/accessioning-types/{accessioning_type_id}", answer = "record", id = "accessioning_type_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/accessioning-types", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

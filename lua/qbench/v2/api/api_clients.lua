@@ -3,15 +3,16 @@
 return {
   path = "/api-clients",
   methods = {
-    get = { "GET", "/api-clients/{api_client_id}", id = "api_client_id", id_type = "string", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/api-clients/{api_client_id}", answer = "record", id = "api_client_id", id_about = "an API client's id", id_type = "string", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/api-clients", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
   record = {
     path = "/api-clients/{api_client_id}",
     param = "api_client_id",
     param_type = "string",
+    param_about = "an API client's id",
     methods = {
-      get = { "GET", "/api-clients/{api_client_id}", name = "Retrieve a single resource by ID", status = 200 },
+      get = { "GET", "/api-clients/{api_client_id}", answer = "record", name = "Retrieve a single resource by ID", status = 200 },
     },
     children = {
       customers = {

@@ -3,7 +3,7 @@
 return {
   path = "/assay-categories",
   methods = {
-    get = { "GET", "/assay-categories/{assay_category_id}", id = "assay_category_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/assay-categories/{assay_category_id}", answer = "record", id = "assay_category_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/assay-categories", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

@@ -6,14 +6,14 @@ return {
     token = {
       path = "/auth/token",
       methods = {
-        create = { "POST", "/auth/token", body = { properties = { assertion = { type = "string" }, grant_type = { type = "string" } }, required = { "assertion", "grant_type" }, type = "object" }, content_type = "multipart/form-data", name = "get_access_token", no_auth = true },
-        refresh = { "POST", "/auth/token/refresh", body = { properties = { refresh_token_id = { type = "string" } }, required = { "refresh_token_id" }, type = "object" }, content_type = "multipart/form-data", name = "refresh_access_token", no_auth = true },
+        create = { "POST", "/auth/token", answer = "whole", body = { properties = { assertion = { type = "string" }, grant_type = { type = "string" } }, required = { "assertion", "grant_type" }, type = "object" }, content_type = "multipart/form-data", name = "get_access_token", no_auth = true },
+        refresh = { "POST", "/auth/token/refresh", answer = "whole", body = { properties = { refresh_token_id = { type = "string" } }, required = { "refresh_token_id" }, type = "object" }, content_type = "multipart/form-data", name = "refresh_access_token", no_auth = true },
       },
       children = {
         info = {
           path = "/auth/token/info",
           methods = {
-            get = { "GET", "/auth/token/info", name = "token_info" },
+            get = { "GET", "/auth/token/info", answer = "record", name = "token_info" },
           },
         },
       },

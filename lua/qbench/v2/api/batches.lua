@@ -5,7 +5,7 @@ return {
   path = "/batches",
   methods = {
     delete = { "DELETE", "/batches/{batch_id}", id = "batch_id", id_type = "integer", name = "Delete a single resource by ID", status = 204 },
-    get = { "GET", "/batches/{batch_id}", id = "batch_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/batches/{batch_id}", answer = "record", id = "batch_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/batches", name = "get_entity_list", pages = true, query = Q1, status = 200 },
   },
   record = {
@@ -13,7 +13,7 @@ return {
     param = "batch_id",
     methods = {
       delete = { "DELETE", "/batches/{batch_id}", name = "Delete a single resource by ID", status = 204 },
-      get = { "GET", "/batches/{batch_id}", name = "Retrieve a single resource by ID", status = 200 },
+      get = { "GET", "/batches/{batch_id}", answer = "record", name = "Retrieve a single resource by ID", status = 200 },
     },
     children = {
       attachments = {
@@ -52,7 +52,7 @@ return {
           data = {
             path = "/batches/{batch_id}/worksheet/data",
             methods = {
-              get = { "GET", "/batches/{batch_id}/worksheet/data", name = "get_batch_worksheet_info", query = { raw_worksheet_data = { type = "boolean" }, worksheet_config = { type = "boolean" } }, status = 200 },
+              get = { "GET", "/batches/{batch_id}/worksheet/data", answer = "record", name = "get_batch_worksheet_info", query = { raw_worksheet_data = { type = "boolean" }, worksheet_config = { type = "boolean" } }, status = 200 },
             },
           },
         },

@@ -3,7 +3,7 @@
 return {
   path = "/divisions",
   methods = {
-    get = { "GET", "/divisions/{division_id}", id = "division_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/divisions/{division_id}", answer = "record", id = "division_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/divisions", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

@@ -3,7 +3,7 @@
 return {
   path = "/epics",
   methods = {
-    get = { "GET", "/epics/{epic_id}", id = "epic_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/epics/{epic_id}", answer = "record", id = "epic_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/epics", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

@@ -11,57 +11,57 @@ return {
       assays = {
         path = "/integrations/{integration_id}/assays",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/assays", body = B1, name = "create_assays", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/assays/{entity_id}", id = "entity_id", id_type = "integer", name = "get_assay", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/assays", answer = "records", body = B1, name = "create_assays", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/assays/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_assay", status = 200 },
           list = { "GET", "/integrations/{integration_id}/assays", name = "get_assays", pages = true, query = Q2, status = 200 },
         },
       },
       contacts = {
         path = "/integrations/{integration_id}/contacts",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/contacts", body = B1, name = "create_contacts", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/contacts/{entity_id}", id = "entity_id", id_type = "integer", name = "get_contact", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/contacts", answer = "records", body = B1, name = "create_contacts", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/contacts/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_contact", status = 200 },
           list = { "GET", "/integrations/{integration_id}/contacts", name = "get_contacts", pages = true, query = Q2, status = 200 },
         },
       },
       customers = {
         path = "/integrations/{integration_id}/customers",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/customers", body = B1, name = "create_customers", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/customers/{entity_id}", id = "entity_id", id_type = "integer", name = "get_customer", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/customers", answer = "records", body = B1, name = "create_customers", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/customers/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_customer", status = 200 },
           list = { "GET", "/integrations/{integration_id}/customers", name = "get_customers", pages = true, query = Q2, status = 200 },
         },
       },
       invoice_payments = {
         path = "/integrations/{integration_id}/invoice-payments",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/invoice-payments", body = B1, name = "create_invoice_payments", status = 201 },
+          create = { "POST", "/integrations/{integration_id}/invoice-payments", answer = "records", body = B1, name = "create_invoice_payments", status = 201 },
           delete = { "DELETE", "/integrations/{integration_id}/invoice-payments/{entity_id}", id = "entity_id", id_type = "integer", name = "delete_invoice_payment", status = 204 },
-          get = { "GET", "/integrations/{integration_id}/invoice-payments/{entity_id}", id = "entity_id", id_type = "integer", name = "get_invoice_payment", status = 200 },
+          get = { "GET", "/integrations/{integration_id}/invoice-payments/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_invoice_payment", status = 200 },
           list = { "GET", "/integrations/{integration_id}/invoice-payments", name = "get_invoice_payments", pages = true, query = Q2, status = 200 },
         },
       },
       invoices = {
         path = "/integrations/{integration_id}/invoices",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/invoices", body = B1, name = "create_invoices", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/invoices/{entity_id}", id = "entity_id", id_type = "integer", name = "get_invoice", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/invoices", answer = "records", body = B1, name = "create_invoices", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/invoices/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_invoice", status = 200 },
           list = { "GET", "/integrations/{integration_id}/invoices", name = "get_invoices", pages = true, query = Q2, status = 200 },
         },
       },
       panels = {
         path = "/integrations/{integration_id}/panels",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/panels", body = B1, name = "create_panels", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/panels/{entity_id}", id = "entity_id", id_type = "integer", name = "get_panel", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/panels", answer = "records", body = B1, name = "create_panels", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/panels/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_panel", status = 200 },
           list = { "GET", "/integrations/{integration_id}/panels", name = "get_panels", pages = true, query = Q2, status = 200 },
         },
       },
       payments = {
         path = "/integrations/{integration_id}/payments",
         methods = {
-          create = { "POST", "/integrations/{integration_id}/payments", body = B1, name = "create_payments", status = 201 },
-          get = { "GET", "/integrations/{integration_id}/payments/{entity_id}", id = "entity_id", id_type = "integer", name = "get_payment", status = 200 },
+          create = { "POST", "/integrations/{integration_id}/payments", answer = "records", body = B1, name = "create_payments", status = 201 },
+          get = { "GET", "/integrations/{integration_id}/payments/{entity_id}", answer = "record", id = "entity_id", id_type = "integer", name = "get_payment", status = 200 },
           list = { "GET", "/integrations/{integration_id}/payments", name = "get_payments", pages = true, query = Q2, status = 200 },
         },
       },

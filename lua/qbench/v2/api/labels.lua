@@ -6,7 +6,7 @@ return {
     path = "/labels/{label_id}",
     param = "label_id",
     methods = {
-      print = { "POST", "/labels/{label_id}/{data_type}", body = { items = { properties = { count = { type = "integer" }, id = { type = "integer" } }, required = { "id" }, type = "object" }, type = "array" }, id = "data_type", id_type = "string", name = "print_labels", status = 200 },
+      print = { "POST", "/labels/{label_id}/{data_type}", body = { items = { properties = { count = { type = "integer" }, id = { type = "integer" } }, required = { "id" }, type = "object" }, type = "array" }, id = "data_type", id_about = "the kind of record the labels are for, such as \"sample\"", id_type = "string", name = "print_labels", status = 200 },
     },
   },
 }

@@ -3,7 +3,7 @@
 return {
   path = "/location-types",
   methods = {
-    get = { "GET", "/location-types/{location_type_id}", id = "location_type_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/location-types/{location_type_id}", answer = "record", id = "location_type_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/location-types", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

@@ -3,7 +3,7 @@
 return {
   path = "/locations",
   methods = {
-    get = { "GET", "/locations/{location_id}", id = "location_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/locations/{location_id}", answer = "record", id = "location_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/locations", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

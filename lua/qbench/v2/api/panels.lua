@@ -3,18 +3,18 @@
 return {
   path = "/panels",
   methods = {
-    create = { "POST", "/panels", body = { items = { properties = { assays = { items = { type = "object" }, type = "array" }, base_price = { type = "number" }, description = { type = "string" }, id = { type = "integer" }, last_updated = { type = "string" }, qbd_edit_sequence = { type = "string" }, qbd_id = { type = "string" }, qbd_last_synced = { type = "string" }, qbd_response_log = { type = "string" }, show_in_portal = { type = "boolean" }, title = { type = "string" } }, required = { "title" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
+    create = { "POST", "/panels", answer = "records", body = { items = { properties = { assays = { items = { type = "object" }, type = "array" }, base_price = { type = "number" }, description = { type = "string" }, id = { type = "integer" }, last_updated = { type = "string" }, qbd_edit_sequence = { type = "string" }, qbd_id = { type = "string" }, qbd_last_synced = { type = "string" }, qbd_response_log = { type = "string" }, show_in_portal = { type = "boolean" }, title = { type = "string" } }, required = { "title" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
     delete = { "DELETE", "/panels/{panel_id}", id = "panel_id", id_type = "integer", name = "Delete a single resource by ID", status = 204 },
-    get = { "GET", "/panels/{panel_id}", id = "panel_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/panels/{panel_id}", answer = "record", id = "panel_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/panels", name = "get_entity_list", pages = true, query = { additional_fields_encoded = { type = "string" }, ids = { items = "integer", type = "array" }, include_deleted = { enum = { "TRUE", "DELETED_ONLY" }, type = "string" }, integration_ids = { items = "integer", type = "array" }, invoice_last_updated = { type = "string" }, last_updated = { type = "string" }, not_integration_ids = { items = "integer", type = "array" }, page_num = { type = "integer" }, page_size = { type = "integer" }, qbd_edit_sequence = { type = "string" }, qbd_id = { type = "string" }, sort_by = { type = "string" }, sort_order = { enum = { "ASC", "DESC" }, type = "string" }, title_keyword = { type = "string" } }, status = 200 },
-    update = { "PATCH", "/panels", body = { items = { properties = { assays = { items = { type = "object" }, type = "array" }, base_price = { type = "number" }, description = { type = "string" }, id = { type = "integer" }, last_updated = { type = "string" }, qbd_edit_sequence = { type = "string" }, qbd_id = { type = "string" }, qbd_last_synced = { type = "string" }, qbd_response_log = { type = "string" }, show_in_portal = { type = "boolean" }, title = { type = "string" } }, required = { "id" }, type = "object" }, type = "array" }, name = "Update a list of resources", status = 200 },
+    update = { "PATCH", "/panels", answer = "records", body = { items = { properties = { assays = { items = { type = "object" }, type = "array" }, base_price = { type = "number" }, description = { type = "string" }, id = { type = "integer" }, last_updated = { type = "string" }, qbd_edit_sequence = { type = "string" }, qbd_id = { type = "string" }, qbd_last_synced = { type = "string" }, qbd_response_log = { type = "string" }, show_in_portal = { type = "boolean" }, title = { type = "string" } }, required = { "id" }, type = "object" }, type = "array" }, name = "Update a list of resources", status = 200 },
   },
   record = {
     path = "/panels/{panel_id}",
     param = "panel_id",
     methods = {
       delete = { "DELETE", "/panels/{panel_id}", name = "Delete a single resource by ID", status = 204 },
-      get = { "GET", "/panels/{panel_id}", name = "Retrieve a single resource by ID", status = 200 },
+      get = { "GET", "/panels/{panel_id}", answer = "record", name = "Retrieve a single resource by ID", status = 200 },
     },
     children = {
       assays = {

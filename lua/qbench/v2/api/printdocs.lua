@@ -3,7 +3,7 @@
 return {
   path = "/printdocs",
   methods = {
-    create = { "POST", "/printdocs", body = { items = { properties = { batch_id = { type = "integer" }, order_id = { type = "integer" }, printdoc_config_id = { type = "integer" }, sample_id = { type = "integer" }, test_id = { type = "integer" }, test_ids = { items = { type = "integer" }, type = "array" } }, required = { "printdoc_config_id" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
-    get = { "GET", "/printdocs/{printdoc_id}", id = "printdoc_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    create = { "POST", "/printdocs", answer = "records", body = { items = { properties = { batch_id = { type = "integer" }, order_id = { type = "integer" }, printdoc_config_id = { type = "integer" }, sample_id = { type = "integer" }, test_id = { type = "integer" }, test_ids = { items = { type = "integer" }, type = "array" } }, required = { "printdoc_config_id" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
+    get = { "GET", "/printdocs/{printdoc_id}", answer = "record", id = "printdoc_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
   },
 }

@@ -3,7 +3,7 @@
 return {
   path = "/projects",
   methods = {
-    get = { "GET", "/projects/{project_id}", id = "project_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/projects/{project_id}", answer = "record", id = "project_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/projects", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

@@ -3,7 +3,7 @@
 return {
   path = "/quotations",
   methods = {
-    get = { "GET", "/quotations/{quotation_id}", id = "quotation_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/quotations/{quotation_id}", answer = "record", id = "quotation_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/quotations", name = "get_entity_list", pages = true, query = { date_created_end = { type = "string" }, date_created_filter_range = { type = "string" }, date_created_relative = { type = "string" }, date_created_relative_days = { type = "string" }, date_created_start = { type = "string" }, date_emailed_end = { type = "string" }, date_emailed_filter_range = { type = "string" }, date_emailed_relative = { type = "string" }, date_emailed_relative_days = { type = "string" }, date_emailed_start = { type = "string" }, expiration_date_end = { type = "string" }, expiration_date_filter_range = { type = "string" }, expiration_date_relative = { type = "string" }, expiration_date_relative_days = { type = "string" }, expiration_date_start = { type = "string" }, last_updated = { type = "string" }, page_num = { type = "integer" }, page_size = { type = "integer" }, quotation_date_end = { type = "string" }, quotation_date_filter_range = { type = "string" }, quotation_date_relative = { type = "string" }, quotation_date_relative_days = { type = "string" }, quotation_date_start = { type = "string" } }, status = 200 },
   },
 }

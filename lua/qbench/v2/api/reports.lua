@@ -3,8 +3,8 @@
 return {
   path = "/reports",
   methods = {
-    create = { "POST", "/reports", body = { items = { properties = { report_config_id = { type = "string" }, signature_id = { type = "string" }, test_id = { type = "string" }, test_ids = { items = { type = "string" }, type = "array" }, use_default_attachments = { type = "boolean" } }, required = { "report_config_id" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
-    get = { "GET", "/reports/{report_id}", id = "report_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    create = { "POST", "/reports", answer = "records", body = { items = { properties = { report_config_id = { type = "string" }, signature_id = { type = "string" }, test_id = { type = "string" }, test_ids = { items = { type = "string" }, type = "array" }, use_default_attachments = { type = "boolean" } }, required = { "report_config_id" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
+    get = { "GET", "/reports/{report_id}", answer = "record", id = "report_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/reports", name = "get_entity_list", pages = true, query = { emailed = { type = "boolean" }, order_ids = { items = "integer", type = "array" }, page_num = { type = "integer" }, page_size = { type = "integer" }, public = { type = "boolean" }, report_config_levels = { items = "string", type = "array" }, report_render_statuses = { items = "string", type = "array" }, sample_ids = { items = "integer", type = "array" }, statuses = { items = "string", type = "array" }, test_ids = { items = "integer", type = "array" } }, status = 200 },
     publish = { "POST", "/reports/publish", body = { items = { properties = { additional_emails = { items = { type = "string" }, type = "array" }, attach_report = { type = "boolean" }, group_by = { type = "string" }, id = { type = "integer" }, message = { type = "string" }, send_emails = { type = "boolean" } }, required = { "id" }, type = "object" }, type = "array" }, name = "publish_order_report", status = 204 },
   },

@@ -3,7 +3,7 @@
 return {
   path = "/sources",
   methods = {
-    get = { "GET", "/sources/{source_id}", id = "source_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/sources/{source_id}", answer = "record", id = "source_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/sources", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

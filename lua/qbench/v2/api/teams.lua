@@ -3,7 +3,7 @@
 return {
   path = "/teams",
   methods = {
-    get = { "GET", "/teams/{team_id}", id = "team_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/teams/{team_id}", answer = "record", id = "team_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/teams", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

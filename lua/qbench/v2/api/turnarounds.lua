@@ -4,18 +4,18 @@ local Q2 = { page_num = { type = "integer" }, page_size = { type = "integer" } }
 return {
   path = "/turnarounds",
   methods = {
-    create = { "POST", "/turnarounds", body = { items = { properties = { business_days_only = { type = "boolean" }, default_duration = { type = "integer" }, default_flat_surcharge = { type = "number" }, default_percentage_surcharge = { type = "number" }, description = { type = "string" }, divisions = { items = { type = "object" }, type = "array" }, flag_background_color = { type = "string" }, flag_text_color = { type = "string" }, id = { type = "integer" }, name = { type = "string" } }, required = { "default_duration", "flag_background_color", "flag_text_color", "name" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
+    create = { "POST", "/turnarounds", answer = "records", body = { items = { properties = { business_days_only = { type = "boolean" }, default_duration = { type = "integer" }, default_flat_surcharge = { type = "number" }, default_percentage_surcharge = { type = "number" }, description = { type = "string" }, divisions = { items = { type = "object" }, type = "array" }, flag_background_color = { type = "string" }, flag_text_color = { type = "string" }, id = { type = "integer" }, name = { type = "string" } }, required = { "default_duration", "flag_background_color", "flag_text_color", "name" }, type = "object" }, type = "array" }, name = "Create a list of resources", status = 201 },
     delete = { "DELETE", "/turnarounds/{turnaround_id}", id = "turnaround_id", id_type = "integer", name = "Delete a single resource by ID", status = 204 },
-    get = { "GET", "/turnarounds/{turnaround_id}", id = "turnaround_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/turnarounds/{turnaround_id}", answer = "record", id = "turnaround_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/turnarounds", name = "get_entity_list", pages = true, query = Q2, status = 200 },
-    update = { "PATCH", "/turnarounds", body = { items = { properties = { business_days_only = { type = "boolean" }, default_duration = { type = "integer" }, default_flat_surcharge = { type = "number" }, default_percentage_surcharge = { type = "number" }, description = { type = "string" }, divisions = { items = { type = "object" }, type = "array" }, flag_background_color = { type = "string" }, flag_text_color = { type = "string" }, id = { type = "integer" }, name = { type = "string" } }, required = { "id" }, type = "object" }, type = "array" }, name = "Update a list of resources", status = 200 },
+    update = { "PATCH", "/turnarounds", answer = "records", body = { items = { properties = { business_days_only = { type = "boolean" }, default_duration = { type = "integer" }, default_flat_surcharge = { type = "number" }, default_percentage_surcharge = { type = "number" }, description = { type = "string" }, divisions = { items = { type = "object" }, type = "array" }, flag_background_color = { type = "string" }, flag_text_color = { type = "string" }, id = { type = "integer" }, name = { type = "string" } }, required = { "id" }, type = "object" }, type = "array" }, name = "Update a list of resources", status = 200 },
   },
   record = {
     path = "/turnarounds/{turnaround_id}",
     param = "turnaround_id",
     methods = {
       delete = { "DELETE", "/turnarounds/{turnaround_id}", name = "Delete a single resource by ID", status = 204 },
-      get = { "GET", "/turnarounds/{turnaround_id}", name = "Retrieve a single resource by ID", status = 200 },
+      get = { "GET", "/turnarounds/{turnaround_id}", answer = "record", name = "Retrieve a single resource by ID", status = 200 },
     },
     children = {
       divisions = {

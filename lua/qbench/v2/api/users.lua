@@ -3,7 +3,7 @@
 return {
   path = "/users",
   methods = {
-    get = { "GET", "/users/{user_id}", id = "user_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/users/{user_id}", answer = "record", id = "user_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/users", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }

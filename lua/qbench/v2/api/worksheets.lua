@@ -3,7 +3,7 @@
 return {
   path = "/worksheets",
   methods = {
-    get = { "GET", "/worksheets/{worksheet_id}", id = "worksheet_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
+    get = { "GET", "/worksheets/{worksheet_id}", answer = "record", id = "worksheet_id", id_type = "integer", name = "Retrieve a single resource by ID", status = 200 },
     list = { "GET", "/worksheets", name = "get_entity_list", pages = true, query = { page_num = { type = "integer" }, page_size = { type = "integer" } }, status = 200 },
   },
 }
