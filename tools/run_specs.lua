@@ -76,7 +76,7 @@ local function report_of(file, phase) return string.format("%s/%s.%s", results, 
 local function command(file, phase, tags)
   local out = report_of(file, phase)
   return string.format(
-    "s=$(date +%%s.%%N); timeout -s KILL 900 %s -o json %s %s >%s 2>%s.err </dev/null; echo $? >%s.rc; " ..
+    "s=$(date +%%s.%%N); timeout -s KILL 900 %s -o spec/summary_output.lua %s %s >%s 2>%s.err </dev/null; echo $? >%s.rc; " ..
     "echo \"$(date +%%s.%%N) $s\" >%s.time",
     busted, tags, q(file), q(out), q(out), q(out), q(out))
 end
@@ -124,14 +124,13 @@ for _, file in ipairs(files) do
       add_problem(file, "Error", "(" .. phase .. " run ended without a report, exit status " ..
         ((read(out .. ".rc") or "?"):gsub("%s", "")) .. ")", err:sub(-3000))
     else
-      for _, kind in ipairs { "successes", "failures", "errors", "pendings" } do
-        totals[kind] = totals[kind] + #(report[kind] or {})
-      end
+      totals.successes = totals.successes + report.successes
+      totals.pendings = totals.pendings + report.pendings
+      totals.failures = totals.failures + #report.failures
+      totals.errors = totals.errors + #report.errors
       for _, kind in ipairs { "failures", "errors" } do
-        for _, f in ipairs(report[kind] or {}) do
-          local trace = type(f.trace) == "table" and f.trace.traceback or nil
-          add_problem(file, kind == "failures" and "Failure" or "Error", f.name,
-            type(f.message) == "string" and f.message or cjson.encode(f.message), trace)
+        for _, f in ipairs(report[kind]) do
+          add_problem(file, kind == "failures" and "Failure" or "Error", f.name, f.message, f.trace)
         end
       end
     end
