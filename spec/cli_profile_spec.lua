@@ -76,13 +76,13 @@ describe("qbench profiles", function()
 
   it("refuses a secret file group or others may read, naming the file and its mode, and sends nothing", function()
     write("config.ini", "[lab]\nurl = " .. sb.url .. "\ntoken_file = " .. dir .. "/lab.token\n")
-    for _, mode in ipairs { "644", "640", "604", "660" } do
+    for _, mode in ipairs { "644", "640", "604", "660", "620" } do
       local path = write("lab.token", sb.token, mode)
       local r = run { "--profile", "lab", "customers", "get", "1" }
       assert.equal(2, r.status, mode)
       assert.equal("", r.out)
-      assert.equal(string.format("qbench: profile [lab]: the token file %s has mode 0%s, so group or others may read it; "
-        .. "make it yours alone (chmod 600); see 'qbench customers get --help'\n", path, mode), r.err)
+      assert.equal(string.format("qbench: profile [lab]: the token file %s has mode 0%s: others than its owner may read "
+        .. "or change it; make it the owner's alone (chmod 600); see 'qbench customers get --help'\n", path, mode), r.err)
     end
     assert.same({}, helper.requests())
     for _, mode in ipairs { "600", "400" } do

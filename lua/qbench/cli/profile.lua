@@ -17,8 +17,8 @@
 --
 -- Keys: `url`, `client_id`, and a secret by reference only: `client_secret_file`
 -- or `client_secret_env`, `token_file` or `token_env` (a secret written in the
--- file itself is refused). A secret file must be readable by its owner alone
--- (mode 0600 or 0400): one that group or others may read is refused, naming
+-- file itself is refused). A secret file must be its owner's alone (mode 0600
+-- or 0400): one that group or others may read (or write) is refused, naming
 -- the file and its mode. A relative path is from the config file's directory.
 -- The file is read as data, hostile like any input: a line that is not a
 -- section, a key or a comment, an unknown or repeated key, a control
@@ -162,8 +162,8 @@ local function secret_file(p, path, what)
   if not perms then errors.usage("profile [%s]: cannot read the %s file %s", p.name, what, path) end
   if perms:sub(1, 1) ~= "-" then errors.usage("profile [%s]: the %s file %s is not a regular file", p.name, what, path) end
   if perms:sub(5, 10) ~= "------" then
-    errors.usage("profile [%s]: the %s file %s has mode %s, so group or others may read it; "
-      .. "make it yours alone (chmod 600)", p.name, what, path, octal(perms))
+    errors.usage("profile [%s]: the %s file %s has mode %s: others than its owner may read or change it; "
+      .. "make it the owner's alone (chmod 600)", p.name, what, path, octal(perms))
   end
   local f, why = io.open(path, "rb")
   if not f then errors.usage("profile [%s]: cannot read the %s file %s", p.name, what, tostring(why)) end
