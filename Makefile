@@ -11,7 +11,7 @@ DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev \
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
                 clang libclang-rt-14-dev valgrind \
                 lua-argparse lua-check lua-ldoc lua-markdown luarocks cppcheck bsdutils \
-                lua-cqueues lua-luv lua-socket
+                lua-cqueues lua-luv lua-socket groff-base
 
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
@@ -94,6 +94,13 @@ rock: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- The qbench(1) man page, written by tools/gen_man.lua from the command's own
+# parser (the same definition as --help and `qbench completion`); `man -l build/qbench.1`.
+.PHONY: man
+man: $(BUILD)/qbench.1
+$(BUILD)/qbench.1: $(CORE) tools/gen_man.lua $(wildcard lua/qbench/cli/*.lua lua/qbench/cli/commands/*.lua)
+	BUILD=$(BUILD) $(LUA) tools/gen_man.lua > $@.tmp && mv $@.tmp $@
 
 # ---- Hardening (README "Hardening"): sanitizers, valgrind, fuzzing, soak.
 # Sanitized builds go to their own directories; `make` stays the plain build.

@@ -4,6 +4,7 @@
 -- and by the exact requests the sandbox received.
 local qbench = require "qbench"
 local helper = require "helper"
+local interrupt = require "cli_interrupt"
 local process = require "process"
 
 local API = "/qbench/api/v1/"
@@ -262,6 +263,93 @@ describe("qbench customers", function()
       assert.equal(0, r.status, r.err)
       assert.equal("row 2: created customer 76\n1 created, 0 failed\n", r.err)
       assert.equal("a@example.com", qb.customer:get(76).email)
+    end)
+
+    it("refuses a contact id 0 and a row with one cell too many, and goes on", function()
+      local file = process.temp_file("customer_name,contact_ids,phone\r\nZero,0,\r\nOne Extra,,555,\r\nFine,1,\r\n")
+      local r = run { "customers", "import", file }
+      os.remove(file)
+      assert.equal(1, r.status)
+      assert.same({
+        "row 2: contact_ids: '0' is not a contact id",
+        "row 3: 4 cells, but the header row names 3 columns",
+        "row 4: created customer 76",
+        "1 created, 2 failed",
+      }, lines_of(r.err))
+      assert.equal(1, #helper.requests())
+      assert.same({ customer_name = "Fine", contacts = { { id = 1 } } }, qbench.decode(helper.requests()[1].body))
+    end)
+
+    it("--dry-run checks and reports every row as the real run does, the library's refusals included", function()
+      -- Row 3's contact_ids ';' names no contact: the library refuses an empty contacts list.
+      local text = "customer_name,contact_ids,payment_term_days\r\nA,1,\r\nB,;,\r\n,2,\r\nC,,x\r\nD,2;3,7\r\n"
+      local file = process.temp_file(text)
+      local dry = run({ "customers", "import", file, "--dry-run" }, { env = {} })
+      local real = run { "customers", "import", file }
+      os.remove(file)
+      assert.equal(1, dry.status)
+      assert.equal(1, real.status)
+      local want = {
+        "row 2: %s A", "row 3: contacts must be a non-empty array", "row 4: customer_name is required",
+        "row 5: payment_term_days must be an integer, got 'x'", "row 6: %s D", "%s, 3 failed%s",
+      }
+      local function filled(words, name, suffix)
+        local out = {}
+        for i, line in ipairs(want) do
+          out[i] = line:format(i == #want and name or words, suffix)
+        end
+        return out
+      end
+      assert.same(filled("would create customer", "2 would be created", " (dry run: nothing sent)"), lines_of(dry.err))
+      local expected = filled("created customer", "2 created", "")
+      expected[1], expected[5] = "row 2: created customer 76", "row 6: created customer 77"
+      assert.same(expected, lines_of(real.err))
+      assert.equal(4, #lines_of(dry.out)) -- two requests, each a line and its body
+    end)
+
+    it("an export imports exactly: the formula guard's ' is removed, an apostrophe of the text kept", function()
+      local fields = { customer_name = "-Minus Labs", phone = "+1 (555) 010-0000", fax = "'plain", email = "@lab",
+        comments = "'=already quoted", address = "''+x", tags = { "=t", "x" } }
+      local id = assert(qb.customer:create(fields))
+      local export = run { "customers", "list", "--format", "csv", "--where", "id=" .. id }
+      assert.equal(0, export.status, export.err)
+      assert.truthy(export.out:find("'+1 (555) 010-0000", 1, true))
+      local file = process.temp_file(export.out)
+      local mark = #helper.requests()
+      local r = run { "customers", "import", file }
+      local raw = run({ "customers", "import", file, "--csv-raw", "--dry-run" }, { env = {} })
+      os.remove(file)
+      assert.equal(0, r.status, r.err)
+      local sent = helper.only_request_since(mark).json
+      for k, v in pairs(fields) do assert.same(v, sent[k], k) end
+      assert.equal("'+1 (555) 010-0000", qbench.decode(lines_of(raw.out)[2]).phone)
+    end)
+
+    describe("Ctrl-C", function()
+      local slow
+      setup(function()
+        slow = helper.start { "--port", "0", "--customers", "3", "--token", "T", "--latency-ms", "400",
+          "--die-with-parent", "--quiet" }
+      end)
+      teardown(function() slow.stop() end)
+
+      it("reports the row in flight as in doubt and prints the summary before exiting 130", function()
+        helper.reset(nil, slow)
+        local rows = { "customer_name" }
+        for i = 1, 8 do rows[#rows + 1] = "Lab " .. i end
+        local file = process.temp_file(table.concat(rows, "\n") .. "\n")
+        local r = interrupt({ "customers", "import", file }, { sandbox = slow, token = "T", requests = 3 })
+        os.remove(file)
+        assert.equal(130, r.status, r.err)
+        assert.same({
+          "row 2: created customer 4",
+          "row 3: created customer 5",
+          "row 4: interrupted while it was sent: the customer may have been created; check before importing this row again",
+          "2 created, 0 failed, 1 in doubt, 5 not sent",
+          "qbench: interrupted",
+        }, lines_of(r.err))
+        assert.equal(3, #helper.requests(slow))
+      end)
     end)
 
     it("refuses a file whose header it cannot use, before sending anything (exit 2)", function()

@@ -5,6 +5,7 @@
 local qbench = require "qbench"
 local core = require "qbench.core"
 local helper = require "helper"
+local interrupt = require "cli_interrupt"
 local process = require "process"
 local raw = require "rawserver"
 
@@ -387,6 +388,160 @@ describe("qbench command output", function()
     end)
   end)
 
+  describe("records that are not JSON objects", function()
+    -- A page whose data holds null, an object and a number: the server's mistake.
+    local function page(path_version)
+      return http_answer("200 OK", '{"total_count": 3, "total_pages": 1, "page_number": 1, '
+        .. '"data": [null, {"id": 1, "customer_name": "one", "sample_type": "x"}, 5]}'), path_version
+    end
+
+    it("are a decode error (exit 1, one line), never empty lines, in every format, v1 and v2", function()
+      for _, args in ipairs { { "customers", "list" }, { "v2", "samples", "list" } } do
+        for _, f in ipairs { "csv", "table", "ndjson", "json" } do
+          local srv = raw.start { (page()) }
+          local cmd = table.move(args, 1, #args, 1, {})
+          table.move({ "--format", f, "--retries", "0" }, 1, 4, #cmd + 1, cmd)
+          local r = run(cmd, { url = srv.url })
+          srv.stop()
+          local name = table.concat(cmd, " ")
+          assert.equal(1, r.status, name .. ": " .. r.err)
+          assert.equal("", r.out, name)
+          assert.matches("^qbench: GET /qbench/api/v[12]/[%w/]+[^\n]* %(decode%)[^\n]*\n$", r.err, name)
+        end
+      end
+      local srv = raw.start { (page()) }
+      local r = run({ "customers", "list", "--format", "csv" }, { url = srv.url })
+      srv.stop()
+      assert.equal("qbench: GET /qbench/api/v1/customer (decode): page 1 of the list: record 1 is null, not an object\n", r.err)
+    end)
+
+    it("a page after good ones: what came before stays, closed; then the error", function()
+      local good = '{"total_count": 4, "total_pages": 2, "page_number": 1, "data": [{"id": 1}, {"id": 2}]}'
+      local bad = '{"total_count": 4, "total_pages": 2, "page_number": 2, "data": [{"id": 3}, "x"]}'
+      local srv = raw.start { http_answer("200 OK", good), http_answer("200 OK", bad) }
+      local r = run({ "customers", "list", "--concurrency", "1", "--retries", "0" }, { url = srv.url })
+      srv.stop()
+      assert.equal(1, r.status)
+      assert.same({ { id = 1 }, { id = 2 } }, qbench.decode(r.out))
+      assert.matches("record 2 is string, not an object", r.err)
+    end)
+
+    it("in a write's answer they are left out, with a warning; the records around them are printed", function()
+      local srv = raw.start { http_answer("201 Created", '{"data": [null, {"id": 61, "order_id": 1}, 5]}') }
+      local r = run({ "v2", "samples", "create", "--data", '[{"order_id": 1}, {"order_id": 1}, {"order_id": 1}]',
+        "--format", "csv", "--columns", "id,order_id" }, { url = srv.url })
+      srv.stop()
+      assert.equal(0, r.status, r.err)
+      assert.equal("id,order_id\r\n61,1\r\n", r.out)
+      assert.equal("qbench: warning: the server's answer held 2 value(s) that are not records (JSON objects); "
+        .. "they are not printed\n", r.err)
+    end)
+  end)
+
+  describe("--columns paths with numbers", function()
+    it("a number indexes an array from 1, or names an object's key; out of range is empty, with a warning", function()
+      local body = '{"total_count": 1, "total_pages": 1, "page_number": 1, "data": [{"id": 1, '
+        .. '"extra": {"7": "seven", "0": "zero"}, "list": ["a", "b", "c"], "nested": [{"x": [10, 20]}]}]}'
+      local srv = raw.start { http_answer("200 OK", body) }
+      local r = run({ "v2", "samples", "list", "--format", "csv", "--columns",
+        "id,extra.7,list.3,list.1,extra.0,nested.1.x.2,list.0,list.4" }, { url = srv.url })
+      srv.stop()
+      assert.equal(0, r.status, r.err)
+      assert.same({ { "id", "extra.7", "list.3", "list.1", "extra.0", "nested.1.x.2", "list.0", "list.4" },
+        { "1", "seven", "c", "a", "zero", "20", "", "" } }, process.parse_csv(r.out))
+      assert.same({ "qbench: warning: no record has the field 'list.0' (--columns)",
+        "qbench: warning: no record has the field 'list.4' (--columns)" }, lines_of(r.err))
+    end)
+  end)
+
+  describe("--limit", function()
+    it("stops after N records and asks for no more than it shows", function()
+      local r = run { "customers", "list", "--format", "ndjson", "--limit", "3" }
+      assert.equal(0, r.status, r.err)
+      local lines = lines_of(r.out)
+      assert.equal(3, #lines)
+      assert.equal(3, qbench.decode(lines[3]).id)
+      local log = helper.requests()
+      assert.equal(1, #log)
+      assert.equal("page_num=1&page_size=3", log[1].query)
+    end)
+
+    it("counts the records --where keeps, and reads no page after the one that reaches it", function()
+      local r = run { "customers", "list", "--format", "csv", "--columns", "id", "--where", "id~5", "--limit", "3",
+        "--page-size", "10", "--concurrency", "1" }
+      assert.equal(0, r.status, r.err)
+      assert.same({ { "id" }, { "5" }, { "15" }, { "25" } }, process.parse_csv(r.out))
+      assert.equal(3, #helper.requests())
+      local v2 = run { "v2", "tests", "list", "--format", "ndjson", "--limit", "60", "--concurrency", "1" }
+      assert.equal(60, #lines_of(v2.out))
+      assert.equal(2, #helper.requests() - 3)
+    end)
+
+    it("is a positive integer", function()
+      local r = run { "customers", "list", "--limit", "0" }
+      assert.equal(2, r.status)
+      assert.equal("qbench: --limit must be a positive integer, got '0'; see 'qbench customers list --help'\n", r.err)
+    end)
+  end)
+
+  describe("-o FILE", function()
+    local dir
+    before_each(function()
+      dir = os.tmpname()
+      os.remove(dir)
+      assert(os.execute("mkdir " .. helper.shell_quote(dir)))
+    end)
+    after_each(function() os.execute("rm -rf " .. helper.shell_quote(dir)) end)
+
+    local function exists(name) return io.open(name) ~= nil end
+
+    it("writes the output to FILE, through FILE.tmp, and nothing to stdout", function()
+      local target = dir .. "/customers.csv"
+      local r = run { "customers", "list", "--format", "csv", "-o", target }
+      assert.equal(0, r.status, r.err)
+      assert.equal("", r.out)
+      assert.equal("", r.err)
+      assert.equal(76, #process.parse_csv(process.read_file(target)))
+      assert.is_false(exists(target .. ".tmp"))
+      local g = run { "v2", "tests", "get", "5", "--output", target }
+      assert.equal(0, g.status, g.err)
+      assert.equal(5, qbench.decode(process.read_file(target)).id)
+    end)
+
+    it("after a failure FILE is as it was; FILE.tmp keeps what was written, and stderr says so", function()
+      local target = dir .. "/customers.json"
+      local f = assert(io.open(target, "wb"))
+      f:write("OLD")
+      f:close()
+      helper.faults("GET " .. API .. "customer", { "ok", "400" })
+      local r = run { "customers", "list", "--concurrency", "1", "-o", target }
+      assert.equal(1, r.status)
+      assert.equal("", r.out)
+      assert.equal("OLD", process.read_file(target))
+      local partial = assert(qbench.decode(process.read_file(target .. ".tmp")))
+      assert.equal(50, #partial)
+      local lines = lines_of(r.err)
+      assert.matches("^qbench: GET " .. API .. "customer%?page_num=2", lines[1])
+      assert.equal("qbench: " .. target .. " was not changed; what was written is in " .. target .. ".tmp (incomplete)",
+        lines[2])
+      -- A failure before anything was written leaves no FILE.tmp, and says nothing more.
+      os.remove(target .. ".tmp")
+      helper.faults("GET " .. API .. "customer", { "400" })
+      local first = run { "customers", "list", "-o", target }
+      assert.equal(1, first.status)
+      assert.equal(1, #lines_of(first.err))
+      assert.is_false(exists(target .. ".tmp"))
+      assert.equal("OLD", process.read_file(target))
+    end)
+
+    it("a FILE that cannot be made is exit 1, before anything is sent", function()
+      local r = run { "customers", "list", "-o", dir .. "/no/such/dir/x.csv" }
+      assert.equal(1, r.status)
+      assert.equal("qbench: cannot write the output: " .. dir .. "/no/such/dir/x.csv.tmp: No such file or directory\n", r.err)
+      assert.same({}, helper.requests())
+    end)
+  end)
+
   describe("Ctrl-C during an export", function()
     local slow
     setup(function()
@@ -397,15 +552,8 @@ describe("qbench command output", function()
 
     it("exits 130 and closes the JSON array: what was written is valid JSON, in order", function()
       helper.reset(nil, slow)
-      local proc = process.start({ "lua5.4", "bin/qbench", "customers", "list", "--page-size", "5", "--concurrency", "1" },
-        { env = { QBENCH_URL = slow.url, QBENCH_TOKEN = "T" }, timeout = 30 })
-      local waited = 0
-      while #helper.requests(slow) < 3 and waited < 100 do -- bounded: 10 s at most
-        core.sleep(0.1)
-        waited = waited + 1
-      end
-      os.execute("kill -INT " .. proc.pid)
-      local r = proc.wait()
+      local r = interrupt({ "customers", "list", "--page-size", "5", "--concurrency", "1" },
+        { sandbox = slow, token = "T", requests = 3 })
       assert.equal(130, r.status)
       assert.equal("qbench: interrupted\n", r.err)
       local list = assert(qbench.decode(r.out), r.out)

@@ -1,7 +1,8 @@
 -- The commands the README shows for `qbench` run as written: every line that
 -- starts with "qbench " in the sh blocks of its "The `qbench` command"
 -- section, in order, against the sandbox, from a directory holding the files
--- they name, with bin/ first on PATH.
+-- they name (and the config file of the profile they name), with bin/ first
+-- on PATH. The section's ini block is a config file the command accepts.
 local helper = require "helper"
 
 -- The files the commands name.
@@ -54,9 +55,10 @@ describe("the README's qbench commands", function()
     helper.reset()
     assert.is_true(#lines > 0)
     for _, line in ipairs(lines) do
-      local cmd = string.format("cd %s && env -u QBENCH_CLIENT_ID -u QBENCH_CLIENT_SECRET PATH=%s:\"$PATH\" "
-        .. "QBENCH_URL=%s QBENCH_TOKEN=%s timeout -s KILL 60 sh -c %s </dev/null 2>&1",
-        helper.shell_quote(dir), helper.shell_quote(root .. "/bin"), sb.url, sb.token, helper.shell_quote(line))
+      local cmd = string.format("cd %s && env -u QBENCH_CLIENT_ID -u QBENCH_CLIENT_SECRET -u QBENCH_PROFILE "
+        .. "PATH=%s:\"$PATH\" QBENCH_CONFIG=%s QBENCH_URL=%s QBENCH_TOKEN=%s timeout -s KILL 60 sh -c %s </dev/null 2>&1",
+        helper.shell_quote(dir), helper.shell_quote(root .. "/bin"), helper.shell_quote(dir .. "/config.ini"),
+        sb.url, sb.token, helper.shell_quote(line))
       local p = assert(io.popen(cmd, "r"))
       local output = p:read("a")
       local ok, how, code = p:close()
@@ -66,7 +68,24 @@ describe("the README's qbench commands", function()
 
   it("every command of the README's section exits 0", function()
     local lines = commands_of(readme_section())
-    assert.is_true(#lines >= 25, "the section's customer and v2 commands")
+    assert.is_true(#lines >= 35, "the section's customer, v2, profile and completion commands")
+    -- The profile the commands name: the sandbox, with the token in a 0600 file.
+    local f = assert(io.open(dir .. "/lab.token", "wb"))
+    f:write(sb.token, "\n")
+    f:close()
+    assert(os.execute("chmod 600 " .. helper.shell_quote(dir .. "/lab.token")))
+    f = assert(io.open(dir .. "/config.ini", "wb"))
+    f:write("[lab]\nurl = ", sb.url, "\ntoken_file = lab.token\n")
+    f:close()
     run_all(lines)
+  end)
+
+  it("the section's config file example is one the command reads", function()
+    local example = assert(readme_section():match("\n```ini\n(.-)\n```\n"), "no ini block")
+    local profile = require "qbench.cli.profile"
+    local profiles, order = profile.parse(example, "README.md")
+    assert.same({ "lab", "staging" }, order)
+    assert.equal("https://lab.qbench.net", profiles.lab.url)
+    assert.equal("STAGING_TOKEN", profiles.staging.token_env)
   end)
 end)

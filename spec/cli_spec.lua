@@ -411,7 +411,10 @@ describe("qbench command", function()
       { { "customers", "update", "5", "--add-tag", "x", "--remove-tag", "x" }, "tag 'x' is both added and removed" },
       { { "customers", "tag", "--add-tag", "x" }, "missing option '--match'" },
       { { "customers", "tag", "--match", "id=1" }, "give --add-tag or --remove-tag" },
-      { { "customers", "import", "/nonexistent/file.csv" }, "cannot read /nonexistent/file.csv" },
+      { { "customers", "list", "--where", "customer_name~a%" }, "--where: malformed pattern 'a%': malformed pattern (ends with '%')" },
+      { { "customers", "list", "--format", "csv", "--where", "customer_name~[a" }, "malformed pattern (missing ']')" },
+      { { "customers", "tag", "--match", "customer_name~(x%1)", "--add-tag", "t" }, "invalid capture index %1" },
+      { { "v2", "samples", "list", "--format", "csv", "--where", "sample_type~x%f" }, "missing '[' after '%f' in pattern" },
       { { "v2", "samples", "list", "--filter", "order_ids=x" }, "filter 'order_ids[1]' must be an integer, got \"x\"" },
       { { "v2", "samples", "list", "--filter", "nope=1" }, "unknown filter 'nope' for samples" },
       { { "v2", "samples", "frobnicate" }, "unknown command 'frobnicate'" },
@@ -429,6 +432,45 @@ describe("qbench command", function()
       assert.same({}, helper.requests())
     end)
 
+    it("a mistyped word gets one 'did you mean' on the same line, never argparse's own second line", function()
+      local cases = {
+        { { "customers", "lsit" }, "qbench: unknown command 'lsit' (did you mean 'list'?); see 'qbench customers --help'\n" },
+        { { "custmers", "list" }, "qbench: unknown command 'custmers' (did you mean 'customers'?); see 'qbench --help'\n" },
+        { { "v2", "sample", "list" }, "qbench: unknown command 'sample' (did you mean 'samples'?); see 'qbench v2 --help'\n" },
+        { { "v2", "samples", "lst" }, "qbench: unknown command 'lst' (did you mean 'list'?); see 'qbench v2 samples --help'\n" },
+        { { "customers", "list", "--colums", "id" },
+          "qbench: unknown option '--colums' (did you mean '--columns'?); see 'qbench customers list --help'\n" },
+        { { "customers", "list", "--retrys", "1" },
+          "qbench: unknown option '--retrys' (did you mean '--retries'?); see 'qbench customers list --help'\n" },
+        { { "customers", "frobnicate" }, "qbench: unknown command 'frobnicate'; see 'qbench customers --help'\n" },
+      }
+      for _, case in ipairs(cases) do
+        local r = run(case[1], { env = {} })
+        assert.equal(2, r.status, table.concat(case[1], " "))
+        assert.equal(case[2], r.err)
+        assert.equal("", r.out)
+      end
+    end)
+
+    it("a missing input file is exit 1 naming the file, not a usage error", function()
+      local cases = {
+        { "customers", "import", "/nonexistent/new.csv" },
+        { "v2", "samples", "create", "--csv", "/nonexistent/new.csv" },
+        { "v2", "samples", "update", "--file", "/nonexistent/new.csv" },
+        { "request", "POST", "customer", "--data", "@/nonexistent/new.csv" },
+      }
+      for _, args in ipairs(cases) do
+        local r = run(args)
+        assert.equal(1, r.status, table.concat(args, " "))
+        assert.equal("", r.out)
+        assert.matches("^qbench: [^\n]*cannot read /nonexistent/new%.csv: No such file or directory\n$", r.err)
+      end
+      local dir = run { "customers", "import", "/" }
+      assert.equal(1, dir.status)
+      assert.matches("^qbench: [^\n]*cannot read /: Is a directory\n$", dir.err)
+      assert.same({}, helper.requests())
+    end)
+
     it("names the subcommand whose --help to read", function()
       assert.equal("qbench: missing argument 'id'; see 'qbench customers get --help'\n", run { "customers", "get" }.err)
       assert.equal("qbench: a command is required; see 'qbench --help'\n", run {}.err)
@@ -441,7 +483,8 @@ describe("qbench command", function()
     it("is 2 when the instance or the credentials are missing", function()
       local r = run({ "customers", "get", "1" }, { env = { QBENCH_TOKEN = "x" } })
       assert.equal(2, r.status)
-      assert.equal("qbench: no QBench instance: give --url or set QBENCH_URL; see 'qbench customers get --help'\n", r.err)
+      assert.equal("qbench: no QBench instance: give --url, set QBENCH_URL, or use a profile with a url; "
+        .. "see 'qbench customers get --help'\n", r.err)
       r = run({ "customers", "get", "1" }, { env = { QBENCH_URL = sb.url } })
       assert.equal(2, r.status)
       assert.matches("^qbench: no credentials: set QBENCH_TOKEN", r.err)

@@ -5,6 +5,7 @@
 -- exact requests it received.
 local qbench = require "qbench"
 local helper = require "helper"
+local interrupt = require "cli_interrupt"
 local process = require "process"
 
 local V2 = "/qbench/api/v2/"
@@ -264,6 +265,229 @@ describe("qbench v2", function()
       assert.equal(1, r.status)
       assert.equal("", r.out)
       assert.matches("^qbench: POST " .. V2 .. "samples HTTP 400 %(http%)[^\n]*\n$", r.err)
+    end)
+  end)
+  describe("bulk writes, slice by slice (the client's max_batch, 50)", function()
+    -- 200 samples, one a row; "comments" says which row.
+    local function samples_csv(n, bad_row)
+      local rows = { "order_id,sample_type,comments" }
+      for i = 1, n do rows[#rows + 1] = string.format("%d,Water,row %d", i == bad_row and 99999 or 1, i) end
+      return process.temp_file(table.concat(rows, "\r\n") .. "\r\n")
+    end
+    local function posts()
+      local out = {}
+      for _, r in ipairs(helper.requests()) do
+        if r.method == "POST" then out[#out + 1] = qbench.decode(r.body) end
+      end
+      return out
+    end
+
+    it("a 500 on the 3rd POST: the 100 created records are on stdout, 50 in doubt and 50 not sent on stderr", function()
+      local file = samples_csv(200)
+      helper.faults("POST " .. V2 .. "samples", { "ok", "ok", "500" })
+      local r = run { "v2", "samples", "create", "--csv", file, "--format", "ndjson" }
+      os.remove(file)
+      assert.equal(1, r.status)
+      local lines = lines_of(r.err)
+      assert.equal(2, #lines, r.err)
+      assert.matches("^qbench: POST " .. V2 .. "samples HTTP 500 %(http%)", lines[1])
+      assert.equal("qbench: 100 of 200 records written, 50 in doubt (records 101-150: the server may have written "
+        .. "them; check before sending them again), 50 not sent (records 151-200)", lines[2])
+      local sent = posts()
+      assert.equal(3, #sent) -- POST is never sent twice
+      for i, body in ipairs(sent) do
+        assert.equal(50, #body)
+        assert.equal("row " .. (50 * (i - 1) + 1), body[1].comments)
+      end
+      local printed = lines_of(r.out)
+      assert.equal(100, #printed)
+      for i, line in ipairs(printed) do
+        local s = qbench.decode(line)
+        assert.equal("row " .. i, s.comments)
+        assert.equal(60 + i, s.id) -- what the sandbox created, in order
+      end
+    end)
+
+    it("the same in JSON: stdout is one valid array of the created records", function()
+      local file = samples_csv(120)
+      helper.faults("POST " .. V2 .. "samples", { "ok", "500" })
+      local r = run { "v2", "samples", "create", "--csv", file }
+      os.remove(file)
+      assert.equal(1, r.status)
+      local list = assert(qbench.decode(r.out), r.out)
+      assert.equal(50, #list)
+      assert.equal("row 50", list[50].comments)
+      assert.equal("qbench: 50 of 120 records written, 50 in doubt (records 51-100: the server may have written "
+        .. "them; check before sending them again), 20 not sent (records 101-120)", lines_of(r.err)[2])
+    end)
+
+    it("a 400 names the record by its number in the whole input, counted from 1 (the server's [3] of slice 2)", function()
+      local file = samples_csv(120, 54)
+      local r = run { "v2", "samples", "create", "--csv", file, "--format", "ndjson" }
+      os.remove(file)
+      assert.equal(1, r.status)
+      assert.same({
+        "qbench: POST " .. V2 .. "samples HTTP 400 (http): record 54: order_id: no order with id 99999",
+        "qbench: 50 of 120 records written, 70 not sent (records 51-120)",
+      }, lines_of(r.err))
+      assert.equal(50, #lines_of(r.out))
+      assert.equal(2, #posts())
+    end)
+
+    it("an output that cannot be written stops the write, and stderr still says what was written", function()
+      local file = samples_csv(120)
+      local r = run({ "v2", "samples", "create", "--csv", file }, { stdout = "/dev/full" })
+      os.remove(file)
+      assert.equal(1, r.status)
+      assert.same({ "qbench: 50 of 120 records written, 70 not sent (records 51-120)",
+        "qbench: cannot write the output: No space left on device" }, lines_of(r.err))
+      assert.equal(1, #posts())
+    end)
+
+    it("a single request's 500 says its records are in doubt", function()
+      helper.faults("POST " .. V2 .. "samples", { "500" })
+      local r = run { "v2", "samples", "create", "--data", '[{"order_id": 1}, {"order_id": 2}]' }
+      assert.equal(1, r.status)
+      assert.equal("", r.out)
+      assert.equal("qbench: 0 of 2 records written, 2 in doubt (records 1-2: the server may have written them; "
+        .. "check before sending them again)", lines_of(r.err)[2])
+    end)
+
+    it("--dry-run prints the requests slice by slice, as the real run sends them", function()
+      local file = samples_csv(120)
+      local r = run({ "v2", "samples", "create", "--csv", file, "--dry-run" }, { env = {} })
+      os.remove(file)
+      assert.equal(0, r.status, r.err)
+      local printed = lines_of(r.out)
+      assert.equal(6, #printed)
+      for i, n in ipairs { 50, 50, 20 } do
+        assert.equal("POST " .. V2 .. "samples", printed[2 * i - 1])
+        local body = qbench.decode(printed[2 * i])
+        assert.equal(n, #body)
+        assert.equal("row " .. (50 * (i - 1) + 1), body[1].comments)
+      end
+      assert.same({}, helper.requests())
+    end)
+
+    it("Ctrl-C during the 3rd POST: exit 130, stdout holds the 100 created, stderr the counts", function()
+      local file = samples_csv(200)
+      helper.faults("POST " .. V2 .. "samples", { "ok", "ok", "stall:1500" })
+      local r = interrupt({ "v2", "samples", "create", "--csv", file }, { requests = 3 })
+      os.remove(file)
+      assert.equal(130, r.status, r.err)
+      assert.equal("qbench: 100 of 200 records written, 50 in doubt (records 101-150: the server may have written "
+        .. "them; check before sending them again), 50 not sent (records 151-200)\nqbench: interrupted\n", r.err)
+      local list = assert(qbench.decode(r.out), r.out)
+      assert.equal(100, #list)
+      for i, s in ipairs(list) do assert.equal("row " .. i, s.comments) end
+      assert.equal(3, #helper.requests())
+    end)
+  end)
+
+  describe("string ids (API clients)", function()
+    it("api-clients customers list UUID lists that client's customers", function()
+      local client = assert(qb.v2.api_clients:all())[1]
+      assert.equal("string", type(client.id))
+      local expected = assert(qb.v2.api_clients(client.id).customers:all())
+      helper.reset()
+      local r = run { "v2", "api-clients", "customers", "list", client.id, "--format", "ndjson" }
+      assert.equal(0, r.status, r.err)
+      assert.same({ "GET " .. V2 .. "api-clients/" .. client.id .. "/customers?page_num=1&page_size=50" }, requests())
+      local got = {}
+      for i, line in ipairs(lines_of(r.out)) do got[i] = qbench.decode(line) end
+      assert.same(expected, got)
+      local one = run { "v2", "api-clients", "get", client.id }
+      assert.equal(0, one.status, one.err)
+      assert.equal(client.id, qbench.decode(one.out).id)
+    end)
+  end)
+
+  describe("--filter values", function()
+    it("negative integers are integers, alone and in arrays", function()
+      local cases = {
+        { { "v2", "samples", "list", "--filter", "order_ids=-5,3", "--dry-run" },
+          "GET " .. V2 .. "samples?order_ids=-5&order_ids=3&page_num=1&page_size=50\n" },
+        { { "v2", "contacts", "list", "--filter", "customer_id=-7", "--dry-run" },
+          "GET " .. V2 .. "contacts?customer_id=-7&page_num=1&page_size=50\n" },
+        { { "v2", "contacts", "list", "--filter", "customer_id=+7", "--dry-run" },
+          "GET " .. V2 .. "contacts?customer_id=7&page_num=1&page_size=50\n" },
+      }
+      for _, case in ipairs(cases) do
+        local r = run(case[1], { env = {} })
+        assert.equal(0, r.status, r.err)
+        assert.equal(case[2], r.out)
+      end
+    end)
+  end)
+
+  describe("columns and fields no record has", function()
+    it("--columns with a misspelt field: the cells are empty and stderr says so, with the closest field", function()
+      local r = run { "v2", "samples", "list", "--format", "csv", "--columns", "id,sampel_type", "--limit", "3" }
+      assert.equal(0, r.status, r.err)
+      assert.same({ { "id", "sampel_type" }, { "1", "" }, { "2", "" }, { "3", "" } }, process.parse_csv(r.out))
+      assert.equal("qbench: warning: no record has the field 'sampel_type' (--columns): did you mean 'sample_type'?\n", r.err)
+      local ok = run { "v2", "samples", "list", "--format", "csv", "--columns", "id,sample_type", "--limit", "1" }
+      assert.equal("", ok.err)
+    end)
+
+    it("--where on a field no record has: no records, but the header row and a warning", function()
+      local r = run { "v2", "samples", "list", "--format", "csv", "--columns", "id,sample_type", "--where", "nonexistent=1" }
+      assert.equal(0, r.status, r.err)
+      assert.equal("id,sample_type\r\n", r.out)
+      assert.equal("qbench: warning: no record has the field 'nonexistent' (--where)\n", r.err)
+      local t = run { "v2", "samples", "list", "--format", "table", "--columns", "id,sample_type", "--where", "id=0" }
+      assert.equal("id  sample_type\n", t.out)
+      assert.equal("", t.err) -- the field exists; no record passed, which is no mistake
+    end)
+
+    it("a customers export with no record still has its header row (the fields are known)", function()
+      local r = run { "customers", "list", "--format", "csv", "--where", "customer_name=nobody" }
+      assert.equal(0, r.status, r.err)
+      assert.equal("id", process.parse_csv(r.out)[1][1])
+      assert.equal(1, #process.parse_csv(r.out))
+      assert.equal("", r.err)
+    end)
+  end)
+
+  describe("--format table without --columns", function()
+    it("shows a handful of columns a person reads a record by, not all of them", function()
+      local r = run { "v2", "samples", "list", "--format", "table", "--limit", "2" }
+      assert.equal(0, r.status, r.err)
+      local lines = lines_of(r.out)
+      assert.equal(3, #lines)
+      assert.matches("^id +custom_formatted_id +sample_type +order_id +date_created$", lines[1])
+      assert.matches("^1 +S%-000001 ", lines[2])
+      local t = run { "v2", "tests", "get", "1", "--format", "table" }
+      assert.matches("^id +state +sample_id +assay_id +date_created\n", t.out)
+      local u = run { "v2", "users", "list", "--format", "table", "--limit", "1" }
+      assert.matches("^id +first_name +last_name\n", u.out)
+      -- csv keeps every field
+      local c = run { "v2", "samples", "list", "--format", "csv", "--limit", "1" }
+      assert.is_true(#process.parse_csv(c.out)[1] > 30)
+    end)
+  end)
+
+  describe("CSV round trip", function()
+    it("an export's formula guard is undone by create --csv: every value comes back exactly", function()
+      local values = { "+1 (555) 010-0000", "'=already quoted", "''+x", "=SUM(A1)", "-x", "@home", "'plain" }
+      for i, v in ipairs(values) do
+        assert(qb.v2.samples:create { { order_id = 1, comments = v, sample_type = "T" .. i } })
+      end
+      local export = run { "v2", "samples", "list", "--format", "csv", "--columns", "order_id,comments,sample_type",
+        "--where", "sample_type~^T%d$" }
+      assert.equal(0, export.status, export.err)
+      assert.truthy(export.out:find("'+1 (555) 010-0000", 1, true)) -- guarded in the file
+      local file = process.temp_file(export.out)
+      local r = run({ "v2", "samples", "create", "--csv", file, "--dry-run" }, { env = {} })
+      local raw = run({ "v2", "samples", "create", "--csv", file, "--csv-raw", "--dry-run" }, { env = {} })
+      os.remove(file)
+      assert.equal(0, r.status, r.err)
+      local sent = qbench.decode(lines_of(r.out)[2])
+      assert.equal(#values, #sent)
+      for i, v in ipairs(values) do
+        assert.same({ order_id = 1, comments = v, sample_type = "T" .. i }, sent[i])
+      end
+      assert.equal("'+1 (555) 010-0000", qbench.decode(lines_of(raw.out)[2])[1].comments)
     end)
   end)
 end)

@@ -37,6 +37,17 @@ describe("qbench.csv", function()
       assert.equal(" =x", csv.field(" =x"))
     end)
 
+    it("guards text that starts with apostrophes and then like a formula, so the guard can be undone", function()
+      assert.equal("''=x", csv.field("'=x"))
+      assert.equal("'''+1", csv.field("''+1"))
+      assert.equal("\"''-2,3\"", csv.field("'-2,3"))
+      -- An apostrophe before anything else is left alone.
+      assert.equal("'x", csv.field("'x"))
+      assert.equal("''", csv.field("''"))
+      assert.equal("'", csv.field("'"))
+      assert.equal("'=x", csv.field("'=x", { raw = true }))
+    end)
+
     it("writes formula-like strings as they are with raw = true", function()
       for _, s in ipairs { "=1+1", "+1", "-2", "@x", "\tx" } do assert.equal(s, csv.field(s, { raw = true })) end
       assert.equal('"\rx"', csv.field("\rx", { raw = true }))
@@ -153,6 +164,42 @@ describe("qbench.csv", function()
       local records = assert(csv.parse(csv.record(values, { raw = true }) .. csv.record({ "x" })))
       for i, v in ipairs(values) do assert.equal(csv.text(v), records[1][i]) end
       assert.same({ "x" }, records[2])
+    end)
+
+    it("unguard = true gives back exactly what the guarding writer was given, for every text", function()
+      -- Every text of up to 4 characters over the characters that matter, and some longer ones.
+      local alphabet = { "'", "=", "+", "-", "@", "\t", "\r", "a", ",", '"', "\n" }
+      local values, layer = { "" }, { "" }
+      for _ = 1, 4 do
+        local next_layer = {}
+        for _, prefix in ipairs(layer) do
+          for _, ch in ipairs(alphabet) do next_layer[#next_layer + 1] = prefix .. ch end
+        end
+        table.move(next_layer, 1, #next_layer, #values + 1, values)
+        layer = next_layer
+      end
+      for _, v in ipairs { "'+1 (555) 010-0000", "''''=HYPERLINK(\"x\")", "-5", "=", "'" } do values[#values + 1] = v end
+      local text = {}
+      for i, v in ipairs(values) do text[i] = csv.record({ v, "x" }) end
+      local records = assert(csv.parse(table.concat(text), { unguard = true }))
+      assert.equal(#values, #records)
+      for i, v in ipairs(values) do
+        if records[i][1] ~= v then error(string.format("value %q came back as %q", v, records[i][1])) end
+      end
+      -- Without the option the guard stays: the bytes as they are.
+      assert.same({ { "'=x" } }, csv.parse("'=x"))
+    end)
+
+    it("unguard removes one ' only where the writer put one", function()
+      assert.equal("=1+1", csv.unguard("'=1+1"))
+      assert.equal("'=1+1", csv.unguard("''=1+1"))
+      assert.equal("+1 (555)", csv.unguard("'+1 (555)"))
+      assert.equal("\tx", csv.unguard("'\tx"))
+      assert.equal("'quoted", csv.unguard("'quoted"))
+      assert.equal("'", csv.unguard("'"))
+      assert.equal("=1+1", csv.unguard("=1+1"))
+      assert.equal("", csv.unguard(""))
+      assert.has_error(function() csv.unguard(5) end, "qbench.csv: unguard needs a string, got number")
     end)
 
     it("refuses a malformed file, naming the line", function()

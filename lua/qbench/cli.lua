@@ -44,8 +44,17 @@ end
 
 -- What an error raised by a command means for the user, and the exit status.
 local function ended_by(ctx, e, err_out, a)
-  if errors.is_output(e) then return cannot_write(err_out, e.message) end
+  if errors.is_output(e) then
+    -- What the command has to say on stderr (a write's counts) still goes out;
+    -- what it would write to the broken output fails again, quietly.
+    if ctx.on_abort then pcall(ctx.on_abort) end
+    return cannot_write(err_out, e.message)
+  end
   if errors.is_usage(e) then return usage_line(err_out, e.message, "qbench " .. tostring(a._path)) end
+  if errors.is_input(e) then
+    err_out:write("qbench: ", text.printable(e.message), "\n")
+    return EXIT_FAILURE
+  end
   local reason = errors.bad_argument(e)
   if reason then return usage_line(err_out, reason, "qbench " .. tostring(a._path)) end
   local interrupted, api = errors.is_interrupt(e), qbench.is_error(e)
@@ -82,7 +91,7 @@ function M.main(argv, io_)
   -- argparse's own handler prints the usage block and exits 1; here it is one line and 2.
   p.error = function(current, msg)
     local path = current._get_fullname and current:_get_fullname() or "qbench"
-    error(setmetatable({ message = msg, path = path }, parse_mt), 0)
+    error(setmetatable({ message = parser.one_line(current, msg), path = path }, parse_mt), 0)
   end
   local parsed, a = pcall(p.parse, p, args)
   if not parsed then
@@ -97,12 +106,22 @@ function M.main(argv, io_)
     return 0
   end
 
-  -- Before any connection exists: a socket could otherwise become descriptor 1.
-  local closed = output_failure(function() Output.check_open(out_file) end)
-  if closed then return cannot_write(err_out, closed) end
-  local terminal = io_.terminal
-  if terminal == nil then terminal = io_.out == nil and Output.stdout_is_terminal() end
-  local ctx = context.new(a, { out = Output.new(out_file, terminal), err = err_out, getenv = getenv })
+  -- -o FILE: through FILE.tmp, renamed at success. Else stdout, checked before
+  -- any connection exists: a socket could otherwise become descriptor 1.
+  local target, out
+  local opened = output_failure(function()
+    if a.output and a.output ~= "-" then
+      target = Output.to_file(a.output)
+      out = target.output
+    else
+      Output.check_open(out_file)
+      local terminal = io_.terminal
+      if terminal == nil then terminal = io_.out == nil and Output.stdout_is_terminal() end
+      out = Output.new(out_file, terminal)
+    end
+  end)
+  if opened then return cannot_write(err_out, opened) end
+  local ctx = context.new(a, { out = out, err = err_out, getenv = getenv })
 
   local ran, status = pcall(commands.handler(a), ctx, a)
   if ran then
@@ -112,6 +131,12 @@ function M.main(argv, io_)
     status = ended_by(ctx, status, err_out, a)
   end
   ctx.close()
+  if target then
+    local note
+    local failed = output_failure(function() note = target.finish(status == 0) end)
+    if failed then status = cannot_write(err_out, failed) end
+    if note then err_out:write("qbench: ", text.printable(note), "\n") end
+  end
   if ctx.replaced > 0 then
     err_out:write(string.format("qbench: warning: %d value(s) from the server could not be written as sent: "
       .. "text that is not UTF-8 was written with U+FFFD, numbers JSON cannot hold (NaN, infinities) as null\n",

@@ -5,13 +5,17 @@
 -- (doubling its quotes), ends records with CRLF, writes numbers exactly, and
 -- by default defuses formulas (CWE-1236): a *string* cell that starts with
 -- `=`, `+`, `-`, `@`, TAB or CR gets a `'` in front, as OWASP advises, so that
--- a spreadsheet shows it as text instead of running it. Numbers are never
--- changed (`-5` stays `-5`). `{raw = true}` writes strings as they are.
+-- a spreadsheet shows it as text instead of running it. So does a string that
+-- starts with apostrophes followed by one of those (`'=x` is written `''=x`),
+-- so that @{unguard} can always tell the `'` the writer added from one the
+-- text had. Numbers are never changed (`-5` stays `-5`). `{raw = true}` writes
+-- strings as they are.
 --
 -- The reader takes what spreadsheets write: quoted fields with commas, doubled
 -- quotes and line breaks, CRLF, LF or CR line ends, a UTF-8 byte order mark,
 -- no final line end. It returns the bytes of each field as they are (it does
--- not check UTF-8, nor undo the writer's `'`).
+-- not check UTF-8), or, with `{unguard = true}`, without the `'` the writer
+-- added: what the writer was given comes back exactly.
 -- @module qbench.csv
 -- @usage
 -- local csv = require "qbench.csv"
@@ -20,13 +24,18 @@
 -- assert(w:write{7, "=HYPERLINK(...)"})   --> 7,'=HYPERLINK(...)
 -- local records = assert(csv.parse('id,name\r\n7,"Smith, Jr"\r\n'))
 -- print(records[2][2])                     --> Smith, Jr
+-- print(csv.parse("'=1+1", {unguard = true})[1][1])   --> =1+1
 
 local null = require("qbench.core").null
 
 local M = {}
 
--- The first characters that make a spreadsheet read a cell as a formula.
-local FORMULA_START = "^[=+%-@\t\r]"
+-- A string the writer guards: one that starts like a formula (=, +, -, @, TAB,
+-- CR), after any number of apostrophes. With the apostrophes counted in, a
+-- guarded cell is exactly one that starts with ' and then matches again, so
+-- the guard can be undone without a doubt.
+local GUARDED = "^'*[=+%-@\t\r]"
+local GUARD_ADDED = "^'+[=+%-@\t\r]"
 
 local function finite(n) return n == n and n ~= math.huge and n ~= -math.huge end
 
@@ -60,14 +69,14 @@ function M.text(value)
 end
 
 --- One field as it goes in a record: its text (see @{text}), with `'` before a
--- string that starts like a formula (unless `opts.raw`), quoted when it holds
--- a comma, a double quote, CR or LF, quotes doubled.
+-- string that starts like a formula, even after apostrophes (unless
+-- `opts.raw`), quoted when it holds a comma, a double quote, CR or LF, quotes doubled.
 -- @tparam string|number|boolean|nil value the field's value
 -- @tparam[opt] table opts `raw = true`: no `'` before formula-like strings
 -- @treturn string the field
 function M.field(value, opts)
   local s = M.text(value)
-  if type(value) == "string" and not (opts and opts.raw) and s:find(FORMULA_START) then s = "'" .. s end
+  if type(value) == "string" and not (opts and opts.raw) and s:find(GUARDED) then s = "'" .. s end
   if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
   return s
 end
@@ -110,17 +119,36 @@ function Writer:write(fields)
   return true
 end
 
+--- The text of a cell the writer guarded, as it was given to the writer: the
+-- `'` put before a string that starts like a formula (after any apostrophes
+-- of its own) is removed; any other text is returned as it is. For every
+-- string `s`, `unguard` of its guarded cell is `s` again.
+-- @tparam string cell a cell's text, as @{parse} returns it
+-- @treturn string the text without the writer's `'`
+-- @usage
+-- csv.unguard("'=1+1")    --> =1+1
+-- csv.unguard("''=1+1")   --> '=1+1 (the text began with ')
+-- csv.unguard("'quoted")  --> 'quoted (never guarded)
+function M.unguard(cell)
+  if type(cell) ~= "string" then error("qbench.csv: unguard needs a string, got " .. type(cell), 2) end
+  if cell:find(GUARD_ADDED) then return cell:sub(2) end
+  return cell
+end
+
 --- Parses a whole CSV text into its records, each an array of strings.
 -- Line ends may be CRLF, LF or CR, a final one is optional, and a UTF-8 byte
 -- order mark at the start is skipped. An empty line is a record of one empty field.
 -- @tparam string text the CSV document
+-- @tparam[opt] table opts `unguard = true`: each field through @{unguard}, for a
+-- file written by this module's writer (or typed in a spreadsheet)
 -- @return an array of records; or nil and a message naming the line
 -- (`line 4: unterminated quoted field`)
 -- @usage
 -- local records, err = csv.parse(io.open("customers.csv", "rb"):read("a"))
 -- local header = records[1]
-function M.parse(text)
+function M.parse(text, opts)
   if type(text) ~= "string" then error("qbench.csv: parse needs a string, got " .. type(text), 2) end
+  local unguard = opts and opts.unguard
   local records, record = {}, {}
   local pos, len, line = 1, #text, 1
   if text:sub(1, 3) == "\239\187\191" then pos = 4 end
@@ -160,7 +188,7 @@ function M.parse(text)
       end
       pos = stop
     end
-    record[#record + 1] = field
+    record[#record + 1] = unguard and M.unguard(field) or field
     local sep = text:byte(pos)
     if sep == 44 then
       pos = pos + 1

@@ -69,6 +69,11 @@ function M.of_names(names, resource)
   return out
 end
 
+--- Is `v` a record, that is a JSON object? (An empty table may have been `{}` or `[]`.)
+function M.is_record(v)
+  return type(v) == "table" and (next(v) == nil or #v == 0)
+end
+
 --- Columns for a record without a list of its own: `id` first, then its other fields, sorted.
 function M.of_record(record)
   local names = {}
@@ -80,6 +85,79 @@ function M.of_record(record)
     if record.id ~= nil then table.insert(names, 1, "id") end
   end
   return M.of_names(names)
+end
+
+-- The fields a table shows of a record of unknown shape, in this order when it
+-- has them: what names it, what state it is in, what it belongs to, when it was made.
+local SUMMARY = { "custom_formatted_id", "display_name", "name", "title", "customer_name", "first_name",
+  "last_name", "sample_type", "state", "status", "order_id", "sample_id", "assay_id", "customer_account_id",
+  "invoice_id", "date_created" }
+local SUMMARY_WIDTH = 6
+
+local function scalar(v)
+  local t = type(v)
+  return t == "string" or t == "number" or t == "boolean" or v == null
+end
+
+--- A handful of columns for a person to read a record of unknown shape by
+-- (`--format table` without `--columns`): `id`, then up to five of the
+-- fields that name it, its state, its links and its creation date, as it has
+-- them; when that makes fewer than three columns, its other plain fields,
+-- sorted, up to six in all.
+function M.summary(record)
+  local names, taken = {}, {}
+  local function take(name)
+    if #names < SUMMARY_WIDTH and not taken[name] and M.is_record(record) and scalar(record[name]) then
+      names[#names + 1], taken[name] = name, true
+    end
+  end
+  take("id")
+  for _, name in ipairs(SUMMARY) do take(name) end
+  if #names < 3 and M.is_record(record) then
+    local rest = {}
+    for k in pairs(record) do
+      if type(k) == "string" then rest[#rest + 1] = k end
+    end
+    table.sort(rest)
+    for _, name in ipairs(rest) do take(name) end
+  end
+  return M.of_names(names)
+end
+
+--- Notes which of `columns` the records seen have (a null counts, a missing
+-- field does not), to tell the user about a column no record had: a typo in
+-- `--columns` or `--where` would otherwise give empty cells or no records.
+-- Returns an object with `see(record)` and `missing()`: the columns no record
+-- had, each with a hint naming the closest field of the first record, if any.
+function M.watch(list)
+  local seen, fields, count = {}, nil, 0
+  local watcher = {}
+  function watcher.see(record)
+    count = count + 1
+    if not fields and M.is_record(record) then
+      fields = {}
+      for k in pairs(record) do
+        if type(k) == "string" then fields[#fields + 1] = k end
+      end
+    end
+    for i, c in ipairs(list) do
+      if not seen[i] and M.value(record, c) ~= nil then seen[i] = true end
+    end
+  end
+  function watcher.missing()
+    local out = {}
+    if count == 0 then return out end
+    for i, c in ipairs(list) do
+      if not seen[i] then
+        local first, known = c.path[1], false
+        for _, f in ipairs(fields or {}) do known = known or f == first end
+        out[#out + 1] = { column = c,
+          hint = type(first) == "string" and not known and fields and suggest.hint(first, fields) or "" }
+      end
+    end
+    return out
+  end
+  return watcher
 end
 
 --- The value of `column` in `record` (nil when absent).

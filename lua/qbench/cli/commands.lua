@@ -1,26 +1,47 @@
---- Which handler runs a parsed `qbench` command line. A handler is
--- function(ctx, a) returning the exit status; see qbench.cli.context for ctx.
+--- The top-level commands of `qbench`, in the order --help lists them. Each
+-- is one entry: `declare(parser, context)` adds the command and its
+-- subcommands to the argparse parser (`context.words`: the words of the
+-- command line after the global options; `context.complete`: declare every
+-- subcommand, for completion and the man page), and `handler(a)` returns the
+-- function(ctx, a) that runs a parsed command line and returns the exit
+-- status (see qbench.cli.context for ctx). Modules load only when used.
+-- A new command is one more entry here.
 -- @module qbench.cli.commands
 -- @local
 
 local M = {}
 
+M.LIST = {
+  {
+    name = "customers",
+    declare = function(p) require("qbench.cli.customers_parser").declare(p) end,
+    handler = function(a) return require("qbench.cli.commands.customers").handler(a) end,
+  },
+  {
+    name = "request",
+    declare = function(p) require("qbench.cli.commands.request").declare(p) end,
+    handler = function() return require("qbench.cli.commands.request").request end,
+  },
+  {
+    name = "v2",
+    declare = function(p, context) require("qbench.cli.v2_parser").declare(p, context) end,
+    handler = function() return require("qbench.cli.commands.v2").run end,
+  },
+  {
+    name = "completion",
+    declare = function(p) require("qbench.cli.commands.completion").declare(p) end,
+    handler = function() return require("qbench.cli.commands.completion").run end,
+  },
+}
+
 --- The handler for parsed arguments `a`.
 -- @tparam table a argparse's result
 -- @treturn function
 function M.handler(a)
-  if a.command == "request" then return require("qbench.cli.commands.request").request end
-  if a.command == "v2" then return require("qbench.cli.commands.v2").run end
-  local customers = require "qbench.cli.commands.customers"
-  local action = a.action
-  if action == "contacts" then
-    return a.contacts_action == "add" and customers.contacts_add or customers.contacts_remove
+  for _, entry in ipairs(M.LIST) do
+    if entry.name == a.command then return entry.handler(a) end
   end
-  if action == "assay-discounts" then return customers.discounts("assay") end
-  if action == "panel-discounts" then return customers.discounts("panel") end
-  if action == "tag" then return require("qbench.cli.commands.customer_tags").tag end
-  if action == "import" then return require("qbench.cli.commands.customer_import").import end
-  return customers[action]
+  error("qbench: no handler for the command " .. tostring(a.command))
 end
 
 return M

@@ -1,6 +1,7 @@
 --- What a `qbench` command works with: the checked standard output, standard
 -- error for reports and errors, the client (made on first use from the command
--- line and the environment), a client for --dry-run that needs no credentials,
+-- line, the environment and the profile, in that order), a client for --dry-run
+-- that needs no credentials,
 -- and the tally of values replaced to keep the output valid.
 -- @module qbench.cli.context
 -- @local
@@ -8,6 +9,7 @@
 local qbench = require "qbench"
 local text = require "qbench.text"
 local errors = require "qbench.cli.errors"
+local profile = require "qbench.cli.profile"
 
 local M = {}
 
@@ -20,22 +22,47 @@ local function nonempty(s)
   return s
 end
 
--- Client options from the command line, then the environment. As for the
--- module-level client, a token wins; the OAuth client id and secret are used
--- only without one (the library refuses both at once).
-local function client_options(a, getenv)
-  local opts = {
-    url = nonempty(a.url) or nonempty(getenv "QBENCH_URL"),
-    token = nonempty(a.token) or nonempty(getenv "QBENCH_TOKEN"),
-    timeout = a.timeout,
-    retries = a.retries,
-  }
-  if not opts.url then errors.usage("no QBench instance: give --url or set QBENCH_URL") end
-  if not opts.token then
-    opts.client_id, opts.client_secret = nonempty(getenv "QBENCH_CLIENT_ID"), nonempty(getenv "QBENCH_CLIENT_SECRET")
-    if not (opts.client_id and opts.client_secret) then
-      errors.usage("no credentials: set QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET), or give --token")
+-- Where the settings come from, strongest first: the command line, the
+-- environment, the profile (--profile, else $QBENCH_PROFILE; loaded on first use).
+local function sources(a, getenv)
+  local loaded
+  local s = {}
+  function s.profile()
+    if loaded == nil then
+      local name = nonempty(a.profile) or nonempty(getenv "QBENCH_PROFILE")
+      loaded = name and profile.load(name, getenv) or false
     end
+    return loaded or nil
+  end
+  function s.url()
+    local p = s.profile()
+    return nonempty(a.url) or nonempty(getenv "QBENCH_URL") or (p and p.url)
+  end
+  return s
+end
+
+-- Client options from the command line, the environment, then the profile.
+-- Credentials come whole from the strongest source that has them: --token;
+-- QBENCH_TOKEN, or QBENCH_CLIENT_ID with QBENCH_CLIENT_SECRET; the profile's.
+-- A token wins over the OAuth client id and secret at the same level (the
+-- library refuses both at once).
+local function client_options(a, getenv, from)
+  local opts = { url = from.url(), timeout = a.timeout, retries = a.retries }
+  if not opts.url then
+    errors.usage("no QBench instance: give --url, set QBENCH_URL, or use a profile with a url")
+  end
+  local token = nonempty(a.token) or nonempty(getenv "QBENCH_TOKEN")
+  local id, secret = nonempty(getenv "QBENCH_CLIENT_ID"), nonempty(getenv "QBENCH_CLIENT_SECRET")
+  if token then
+    opts.token = token
+  elseif id and secret then
+    opts.client_id, opts.client_secret = id, secret
+  elseif from.profile() then
+    local c = profile.credentials(from.profile(), getenv)
+    opts.token, opts.client_id, opts.client_secret = c.token, c.client_id, c.client_secret
+  else
+    errors.usage("no credentials: set QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET), give --token, "
+      .. "or use a profile")
   end
   return opts
 end
@@ -45,10 +72,11 @@ end
 function M.new(a, io_)
   local ctx = { out = io_.out, err = io_.err, args = a, replaced = 0 }
   local client, planner
+  local from = sources(a, io_.getenv)
 
   --- The client, made on first use.
   function ctx.client()
-    if not client then client = qbench.new(client_options(a, io_.getenv)) end
+    if not client then client = qbench.new(client_options(a, io_.getenv, from)) end
     return client
   end
 
@@ -58,7 +86,7 @@ function M.new(a, io_)
     if client then return client end
     if not planner then
       planner = qbench.new {
-        url = nonempty(a.url) or nonempty(io_.getenv "QBENCH_URL") or PLACEHOLDER_URL,
+        url = from.url() or PLACEHOLDER_URL,
         token = nonempty(a.token) or nonempty(io_.getenv "QBENCH_TOKEN") or PLACEHOLDER_TOKEN,
       }
     end

@@ -1,6 +1,7 @@
 --- The ways a `qbench` command ends early, other than an API failure (a
 -- `qbench.error` object): a usage error found after parsing (exit 2), output
--- that cannot be written (exit 1), and an interrupt (Ctrl-C, exit 130).
+-- that cannot be written (exit 1), an input file that cannot be read (exit 1),
+-- and an interrupt (Ctrl-C, exit 130).
 -- Each is raised as a table with its own metatable so that main() can tell
 -- them apart from programming errors.
 -- @module qbench.cli.errors
@@ -10,6 +11,7 @@ local M = {}
 
 local usage_mt = { __name = "qbench.cli.UsageError" }
 local output_mt = { __name = "qbench.cli.OutputError" }
+local input_mt = { __name = "qbench.cli.InputError" }
 
 --- Raises a usage error: `fmt` and its arguments as for string.format.
 function M.usage(fmt, ...)
@@ -24,6 +26,14 @@ function M.output(reason)
 end
 
 function M.is_output(e) return getmetatable(e) == output_mt end
+
+--- Raises "cannot read FILE: reason" for a file the command was asked to read
+-- (not a usage error: the command line was right, the file is not there).
+function M.input(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...) }, input_mt), 0)
+end
+
+function M.is_input(e) return getmetatable(e) == input_mt end
 
 --- Is `e` the error the standalone interpreter raises on SIGINT?
 -- lua.c answers Ctrl-C by raising "interrupted!" at the next Lua instruction.

@@ -1,5 +1,5 @@
 --- Input files named on the command line: a path, or - for standard input.
--- One that cannot be read is a usage error.
+-- One that cannot be read ends the command with exit status 1, naming it.
 -- @module qbench.cli.files
 -- @local
 
@@ -11,10 +11,11 @@ local M = {}
 function M.read(name, option)
   local f, why = io.stdin, nil
   if name ~= "-" then f, why = io.open(name, "rb") end
-  if not f then errors.usage("%s: cannot read %s", option, why) end
+  -- io.open's reason starts with the name: "new.csv: No such file or directory".
+  if not f then errors.input("%s: cannot read %s", option, tostring(why)) end
   local content, err = f:read("a")
   if f ~= io.stdin then f:close() end
-  if not content then errors.usage("%s: cannot read %s: %s", option, name, tostring(err)) end
+  if not content then errors.input("%s: cannot read %s: %s", option, name == "-" and "stdin" or name, tostring(err)) end
   return content
 end
 

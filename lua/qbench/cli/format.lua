@@ -104,7 +104,7 @@ function writers.csv(out, opts)
     row = function(record)
       local first = nil
       if not columns then
-        columns = columns_of.of_record(record)
+        columns = (opts.columns_for or columns_of.of_record)(record)
         first = csv.record(header(columns, opts), csv_opts)
       end
       local fields = { n = #columns }
@@ -129,7 +129,7 @@ function writers.table(out, opts)
   local table_opts = setmetatable({ terminal = true }, { __index = opts }) -- a table is for people
   return {
     row = function(record)
-      columns = columns or columns_of.of_record(record)
+      columns = columns or (opts.columns_for or columns_of.of_record)(record)
       local row = {}
       for i, c in ipairs(columns) do row[i] = clip(csv.text(cell_value(record, c, table_opts)), TABLE_MAX_WIDTH) end
       rows[#rows + 1] = row
@@ -157,8 +157,9 @@ end
 --- A writer for the format `name` on `out` (a qbench.cli.output): `w.row(record)`
 -- for each record, then `w.finish()`.
 -- `opts`: `columns` (from qbench.cli.columns; nil: the whole record for JSON, the
--- first record's fields for csv and table), `pretty`, `csv_raw`, `terminal`
--- and `replaced(n)`.
+-- first record's fields for csv and table), `columns_for(first_record)` (the
+-- columns csv and table take from the first record when `columns` is nil),
+-- `pretty`, `csv_raw`, `terminal` and `replaced(n)`.
 function M.writer(name, out, opts)
   local make = writers[name]
   if not make then error("unknown format " .. tostring(name), 2) end

@@ -10,6 +10,9 @@ local format = require "qbench.cli.format"
 
 local M = {}
 
+--- The width help text is wrapped to (the man page asks for less, as man indents it).
+M.width = 80
+
 --- Raised (as a table) by --help and --version: what main() prints, exit 0.
 M.shown_mt = { __name = "qbench.cli.Shown" }
 --- Raises `text` to be shown (--help, --version).
@@ -75,14 +78,18 @@ function M.add_dry_run(cmd, what)
   cmd:flag("--dry-run", what or "Print the requests (METHOD /path?query, then the JSON body) instead of sending them.")
 end
 
---- Output options: --format, --columns, --pretty, --csv-raw, and --where for lists.
+--- Output options: --format, --columns, --pretty, --csv-raw, -o, and --where for lists.
 function M.add_output(cmd, opts)
   cmd:option("--format", "Output format: " .. table.concat(format.NAMES, ", ") .. ".", "json")
     :choices(format.NAMES)
-  cmd:option("--columns", "Comma-separated fields to output (a.b for a nested field), in order; "
-    .. "for csv and table, and the only fields of json and ndjson objects.")
+  cmd:option("--columns", "Comma-separated fields to output (a.b for a nested field, a.1 for an array's "
+    .. "first item), in order; for csv and table, and the only fields of json and ndjson objects.")
   cmd:flag("--pretty", "Indent JSON (--format json).")
-  cmd:flag("--csv-raw", "Write CSV cells as they are: no ' before a cell starting with =, +, -, @, TAB or CR.")
+  cmd:flag("--csv-raw", "CSV cells as they are: no ' before text starting with =, +, -, @, TAB or CR"
+    .. (opts and opts.csv_input and " (and none removed from --csv cells)." or "."))
+  cmd:option("-o --output", "Write to FILE instead of stdout: to FILE.tmp, renamed to FILE once the command "
+    .. "has succeeded (FILE is never left half-written; after a failure FILE.tmp keeps what was written).")
+    :argname("FILE")
   if opts and opts.where then
     cmd:option("--where", "FIELD~LUA_PATTERN (the pattern is found in the field's text) or FIELD=VALUE "
       .. "(the text exactly); repeatable, every one must hold. Applied to the records listed.")
@@ -90,12 +97,56 @@ function M.add_output(cmd, opts)
   end
 end
 
---- Paging options of a list: --page-size, --concurrency, --no-progress.
-function M.add_paging(cmd, noun)
-  cmd:option("--page-size", noun .. " per request, 1 to 50.", "50"):convert(M.integer_in("--page-size", 1, 50))
+--- Paging options of a list: --page-size, --concurrency, --no-progress; and
+-- --limit with `opts.limit`.
+function M.add_paging(cmd, noun, opts)
+  cmd:option("--page-size", noun .. " per request, 1 to 50 (default 50).")
+    :convert(M.integer_in("--page-size", 1, 50))
   cmd:option("--concurrency", "Pages fetched at once, 1 to 10 (default: the library's, 4).")
     :convert(M.integer_in("--concurrency", 1, 10))
   cmd:flag("--no-progress", "No progress line, even on a terminal.")
+  if opts and opts.limit then
+    cmd:option("--limit", "Stop after N records (after --where); no more pages are read.")
+      :argname("N"):convert(M.positive_integer("--limit"))
+  end
+end
+
+--- `text`'s words after `lead` (a string), wrapped to `width` columns
+-- (default M.width), continuation lines indented by `indent` spaces (default #lead).
+function M.wrap(lead, text, width, indent)
+  width, indent = width or M.width, indent or #lead
+  local lines, line, empty = {}, lead, true
+  for word in text:gmatch("%S+") do
+    if not empty and #line + 1 + #word > width then
+      lines[#lines + 1] = line
+      line = string.rep(" ", indent) .. word
+    else
+      line = line .. (empty and "" or " ") .. word
+    end
+    empty = false
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n")
+end
+
+--- `entries` ({name, description} pairs) as an aligned list under `title`,
+-- wrapped to M.width columns (for epilogs: filters, fields): each line
+-- "   NAME  description", a description's continuation lines under its first.
+function M.listing(title, entries)
+  local name_width = 0
+  for _, e in ipairs(entries) do name_width = math.max(name_width, #e[1]) end
+  name_width = math.min(name_width, 30)
+  local column = 3 + name_width + 2
+  local lines = { title }
+  for _, e in ipairs(entries) do
+    local lead = "   " .. e[1]
+    if #e[1] > name_width then
+      lines[#lines + 1] = lead
+      lead = ""
+    end
+    lines[#lines + 1] = M.wrap(lead .. string.rep(" ", column - #lead), e[2], M.width, column)
+  end
+  return table.concat(lines, "\n")
 end
 
 return M

@@ -25,6 +25,42 @@ function M.check_open(file)
   if not ok and code == EBADF then errors.output(why) end
 end
 
+--- An output to the file `path` (`-o FILE`) that never leaves FILE half
+-- written: it goes to `path .. ".tmp"`, which `finish(true)` renames to `path`
+-- (replacing it). `finish(false)`, after a failure, leaves FILE as it was and
+-- keeps the temporary file when something was written to it (returning a
+-- note for stderr that says so), or removes it when it is empty.
+-- Raises an output error when the temporary file cannot be made.
+function M.to_file(path)
+  local tmp = path .. ".tmp"
+  local file, why = io.open(tmp, "wb")
+  if not file then errors.output(why) end
+  local out = M.new(file, false)
+  local target = { output = out, path = path, tmp = tmp }
+  --- Closes the file and renames it (success), or keeps or removes it.
+  -- Returns nil, or a note on what was done with the output; raises an
+  -- output error when the file cannot be completed.
+  function target.finish(success)
+    local size = file:seek("end")
+    local closed, close_why = file:close()
+    if success then
+      if not closed then
+        os.remove(tmp)
+        errors.output(close_why)
+      end
+      local renamed, rename_why = os.rename(tmp, path)
+      if not renamed then errors.output(rename_why) end
+      return nil
+    end
+    if size and size > 0 then
+      return string.format("%s was not changed; what was written is in %s (incomplete)", path, tmp)
+    end
+    os.remove(tmp)
+    return nil
+  end
+  return target
+end
+
 --- Is our standard output a terminal? The shell's test sees the descriptor we pass on.
 function M.stdout_is_terminal()
   return os.execute("[ -t 1 ]") == true

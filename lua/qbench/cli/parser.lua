@@ -1,223 +1,125 @@
 --- The command line of `qbench`, declared with argparse: the global options,
--- `customers`, `request`, and `v2` (qbench.cli.v2_parser). Values are checked
--- and converted here, so the commands receive ids as integers and items as
--- tables, and a bad value is a usage error (exit status 2).
+-- then every top-level command of qbench.cli.commands, each declared by its
+-- own module. Help is wrapped at 80 columns. The parser's own error
+-- messages are turned into one line with our own "did you mean" (argparse's
+-- goes on a second line of its own).
 -- @module qbench.cli.parser
 -- @local
 
 local argparse = require "argparse"
+local suggest = require "qbench.suggest"
+local commands = require "qbench.cli.commands"
 local options = require "qbench.cli.options"
-local v2_parser = require "qbench.cli.v2_parser"
 
 local M = {}
 
 --- Raised (as a table) by --help and --version: what main() prints, exit 0.
 M.shown_mt = options.shown_mt
 
-local show, command = options.show, options.command
-local positive_integer, integer_in, non_empty = options.positive_integer, options.integer_in, options.non_empty
-local add_dry_run, add_output, add_paging = options.add_dry_run, options.add_output, options.add_paging
+--- Help text is wrapped to this many columns.
+M.WIDTH = 80
 
-local CONTACT_FLAGS = { "receive_email", "receive_invoice_email", "portal_user" }
-
--- "3" or "3:receive_email,portal_user": the flags named become true, the others false.
-local function contact_spec(s)
-  local id_text, flags_text = s:match("^(%d+):(.*)$")
-  id_text = id_text or s
-  local id = positive_integer("contact id")(id_text)
-  if not id then return nil, string.format("--contact wants CID[:FLAG,...], got '%s'", s) end
-  local flags = {}
-  for _, name in ipairs(CONTACT_FLAGS) do flags[name] = false end
-  for name in (flags_text or ""):gmatch("[^,]+") do
-    if flags[name] == nil then
-      return nil, string.format("unknown contact flag '%s' (%s)", name, table.concat(CONTACT_FLAGS, ", "))
-    end
-    flags[name] = true
-  end
-  return { id = id, flags = flags }
-end
-
--- "ID:BASE:DISCOUNT", e.g. 3:100:12.5
-local function discount_item(s)
-  local id_text, base_text, discount_text = s:match("^([^:]+):([^:]+):([^:]+)$")
-  local id = id_text and positive_integer("id")(id_text)
-  local base, discount = base_text and options.finite_number(base_text), discount_text and options.finite_number(discount_text)
-  if not (id and base and discount) then
-    return nil, string.format("--item wants ID:BASE_PRICE:DISCOUNT with numbers, got '%s'", s)
-  end
-  return { id = id, base_price = base, discount = discount }
-end
-
---- The customer fields `create` and `update` set from options of the same name.
-M.STRING_FIELDS = {
-  { option = "phone", field = "phone" }, { option = "fax", field = "fax" },
-  { option = "email", field = "email" }, { option = "address", field = "address" },
-  { option = "comments", field = "comments" },
-}
-
-local function add_customer_fields(cmd, updating)
-  cmd:option("--tag", updating and "Replace the tags with these (repeatable)." or "A tag (repeatable).")
-    :count("*")
-  cmd:option("--contact", updating and "Replace the linked contacts with these contact ids (repeatable)."
-    or "Link an existing contact by id (repeatable).")
-    :count("*"):convert(positive_integer("contact id"))
-  for _, f in ipairs(M.STRING_FIELDS) do
-    cmd:option("--" .. f.option, "The customer's " .. f.field .. ".")
-    if updating then cmd:flag("--clear-" .. f.option, "Clear the " .. f.field .. " (send null).") end
-  end
-  if updating then
-    cmd:flag("--clear-tags", "Remove every tag.")
-    cmd:option("--add-tag", "Add this tag, keeping the others (repeatable; reads the customer first).")
-      :count("*"):convert(non_empty("--add-tag"))
-    cmd:option("--remove-tag", "Remove this tag, keeping the others (repeatable; reads the customer first).")
-      :count("*"):convert(non_empty("--remove-tag"))
-  end
-  add_dry_run(cmd)
-end
-
-local function add_discounts(parent, kind)
-  local noun = kind:gsub("^%l", string.upper)
-  local words = { "customers", kind .. "-discounts" }
-  local group = command(parent, kind .. "-discounts", noun .. " discounts of a customer.", words)
-  group:command_target("discount_action")
-  group:require_command(true)
-  for _, verb in ipairs { "create", "update" } do
-    local cmd = command(group, verb, string.format("%s %s discounts (%s).", verb == "create" and "Create" or "Update",
-      kind, verb == "create" and "POST" or "PATCH"), { "customers", kind .. "-discounts", verb })
-    cmd:argument("id", "Customer id."):convert(positive_integer("id"))
-    cmd:option("--item", string.format("%s_ID:BASE_PRICE:DISCOUNT, e.g. 3:100:20 (repeatable).", kind:upper()))
-      :count("1+"):convert(discount_item)
-    add_dry_run(cmd)
-  end
-  local del = command(group, "delete", string.format("Delete %s discounts by %s id.", kind, kind),
-    { "customers", kind .. "-discounts", "delete" })
-  del:argument("id", "Customer id."):convert(positive_integer("id"))
-  del:argument(kind .. "_ids", noun .. " ids."):args("+"):convert(positive_integer(kind .. " id"))
-  add_dry_run(del)
-end
-
-local function add_customers(p)
-  local customers = command(p, "customers", "The v1 Customers endpoints.", { "customers" })
-  customers:command_target("action")
-  customers:require_command(true)
-
-  local list = command(customers, "list", "Every customer, page by page, to stdout.", { "customers", "list" })
-  add_output(list, { where = true })
-  add_paging(list, "Customers")
-  add_dry_run(list, "Print the first list request instead of sending it.")
-
-  local get = command(customers, "get", "One customer.", { "customers", "get" })
-  get:argument("id", "Customer id."):convert(positive_integer("id"))
-  add_output(get)
-  add_dry_run(get, "Print the request instead of sending it.")
-
-  local create = command(customers, "create", "Create a customer; prints its new id.", { "customers", "create" })
-  create:option("--name", "The customer's name (required)."):count(1)
-  add_customer_fields(create, false)
-
-  local update = command(customers, "update", "Change fields of a customer. --add-tag and --remove-tag "
-    .. "read the customer, change its tags and write them back, reporting the change on stderr "
-    .. "(nothing is written when nothing changes).", { "customers", "update" })
-  update:argument("id", "Customer id."):convert(positive_integer("id"))
-  update:option("--name", "The customer's new name.")
-  add_customer_fields(update, true)
-
-  local tag = command(customers, "tag", "Add and remove tags on every customer that matches: one line per "
-    .. "changed customer and a summary on stderr; a failure never stops the others (exit 1 if any failed).",
-    { "customers", "tag" })
-  tag:option("--match", "FIELD~LUA_PATTERN or FIELD=VALUE, e.g. 'customer_name~^ACME' (repeatable, every one must hold).")
-    :count("1+")
-  tag:option("--add-tag", "A tag to add (repeatable)."):count("*"):convert(non_empty("--add-tag"))
-  tag:option("--remove-tag", "A tag to remove (repeatable)."):count("*"):convert(non_empty("--remove-tag"))
-  add_paging(tag, "Customers")
-  add_dry_run(tag, "List for real, but print the writes (METHOD /path, then the JSON body) instead of sending them.")
-
-  local import = command(customers, "import", "Create one customer per row of a CSV file whose header row names "
-    .. "the fields (customer_name is required; tags are split on ';'; contact_ids link contacts; an empty cell "
-    .. "is not sent; id, deleted, date_created and last_updated are skipped). Reports each row on stderr; a "
-    .. "failing row never stops the others (exit 1 if any failed).", { "customers", "import" })
-  import:argument("file", "The CSV file (RFC 4180, UTF-8), or - for stdin.")
-  add_dry_run(import)
-
-  local delete = command(customers, "delete", "Delete a customer.", { "customers", "delete" })
-  delete:argument("id", "Customer id."):convert(positive_integer("id"))
-  add_dry_run(delete)
-
-  local contacts = command(customers, "contacts", "Link and unlink contacts.", { "customers", "contacts" })
-  contacts:command_target("contacts_action")
-  contacts:require_command(true)
-  local add = command(contacts, "add", "Link contacts, setting their flags: the flags named become true, "
-    .. "the others false.", { "customers", "contacts", "add" })
-  add:argument("id", "Customer id."):convert(positive_integer("id"))
-  add:option("--contact", "CID[:FLAG,...] with FLAG among " .. table.concat(CONTACT_FLAGS, ", ")
-    .. ", e.g. 3:receive_email,portal_user (repeatable).")
-    :count("1+"):convert(contact_spec)
-  add_dry_run(add)
-  local remove = command(contacts, "remove", "Unlink a contact.", { "customers", "contacts", "remove" })
-  remove:argument("id", "Customer id."):convert(positive_integer("id"))
-  remove:argument("contact_id", "Contact id."):convert(positive_integer("contact id"))
-  add_dry_run(remove)
-
-  add_discounts(customers, "assay")
-  add_discounts(customers, "panel")
-end
-
-local function add_request(p)
-  local request = command(p, "request", "Any endpoint; prints the JSON answer.", { "request" })
-  request:argument("method", "GET, POST, PUT, PATCH, DELETE, ...")
-    :convert(function(s)
-      if not s:match("^%a+$") then return nil, "METHOD must be an HTTP method name, got '" .. s .. "'" end
-      return s:upper()
-    end)
-  request:argument("path", "Under /qbench/api/v1/ (e.g. customer/3), or from the instance root when it starts with /.")
-  request:option("--query", "KEY=VALUE, percent-encoded for you (repeatable; a repeated key is sent repeated).")
-    :count("*"):convert(options.pair("--query", "KEY=VALUE"))
-  request:option("--data", "A JSON body, or @FILE to read it from a file (@- for stdin).")
-  request:flag("--pretty", "Indent the JSON answer.")
-  add_dry_run(request)
-end
+local show, integer_in = options.show, options.integer_in
 
 -- Global options that take a value, to find the command word in argv.
-local GLOBAL_VALUES = { ["--url"] = true, ["--token"] = true, ["--timeout"] = true, ["--retries"] = true }
+local GLOBAL_VALUES = { ["--url"] = true, ["--token"] = true, ["--timeout"] = true, ["--retries"] = true,
+  ["--profile"] = true }
 
--- The v2 collection named on the command line, if any: only it is built.
-local function v2_collection(argv)
+--- The words of argv after the global options: the command, then what follows.
+function M.command_words(argv)
   local i = 1
   while argv[i] and argv[i]:sub(1, 1) == "-" do
-    i = i + (GLOBAL_VALUES[argv[i]] and 2 or 1)
+    local name = argv[i]:match("^([^=]+)=") or argv[i]
+    i = i + ((GLOBAL_VALUES[name] and not argv[i]:find("=", 1, true)) and 2 or 1)
   end
-  if argv[i] ~= "v2" then return nil end
-  return argv[i + 1]
+  return table.move(argv, i, #argv, 1, {})
 end
 
+local EPILOG = [[
+Configuration: --url and --token, else the environment (QBENCH_URL,
+QBENCH_TOKEN, or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET for OAuth), else the
+profile named by --profile or QBENCH_PROFILE in ~/.config/qbench/config.ini
+(QBENCH_CONFIG names another file). Prefer the environment or a profile for
+secrets: a command line is visible to other users. Secrets are never printed.
+
+Exit status: 0 success, 1 API or network failure (one line on stderr), or a
+file that cannot be read or written, 2 usage error, 130 interrupted (Ctrl-C;
+what was written is closed first: a JSON array gets its "]").]]
+
 --- Builds the parser for the command line `argv`. The root's error handler is replaced by the caller.
+-- `opts.complete`: every subcommand of every v2 collection, and no hidden
+-- alternative names (for shell completion and the man page); otherwise only
+-- the v2 collection named in `argv` is declared in full, which keeps start-up fast.
+-- `opts.width`: help wrapped to fewer columns than 80.
 -- @tparam {string,...} argv the arguments
 -- @tparam string version_text what --version prints
+-- @tparam[opt] table opts `complete`, `width`
 -- @treturn table the argparse parser
-function M.new(argv, version_text)
+function M.new(argv, version_text, opts)
+  options.width = opts and opts.width or M.WIDTH
   local p = argparse("qbench", "Command-line client for the QBench LIMS REST API.")
-    :epilog([[
-Configuration: --url and --token, else the environment: QBENCH_URL, QBENCH_TOKEN
-(or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET for OAuth). Prefer the environment
-for secrets: a command line is visible to other users. Secrets are never printed.
-
-Exit status: 0 success, 1 API or network failure (one line on stderr), 2 usage error,
-130 interrupted (Ctrl-C; JSON output is closed first).]])
+    :epilog(EPILOG)
+    :help_max_width(options.width)
   p:add_help { action = function() show(p:get_help()) end }
   p:flag("--version", "Print the versions of qbench, libcurl and Lua, and exit.")
     :action(function() show(version_text) end)
   p:option("--url", "The QBench instance, e.g. https://lab.qbench.net (default $QBENCH_URL).")
   p:option("--token", "A bearer token (default $QBENCH_TOKEN).")
+  p:option("--profile", "Use the instance and credentials of profile NAME of the config file "
+    .. "(default $QBENCH_PROFILE); flags and the environment still win.")
+    :argname("NAME")
   p:option("--timeout", "Seconds allowed for each call (default 60).")
     :convert(integer_in("--timeout", 1, 86400))
   p:option("--retries", "Tries after a transient failure, 0 to 10 (default: the library's, 3).")
     :convert(integer_in("--retries", 0, 10))
   p:command_target("command")
   p:require_command(true)
-  add_customers(p)
-  add_request(p)
-  v2_parser.add(p, v2_collection(argv))
+  local context = { words = M.command_words(argv), complete = opts and opts.complete or false }
+  for _, entry in ipairs(commands.LIST) do entry.declare(p, context) end
   return p
+end
+
+--- The subcommands of the argparse command `cmd` (argparse keeps them in `_commands`).
+function M.subcommands(cmd)
+  return cmd._commands
+end
+
+--- The name of the argparse command `cmd` (the first of its names).
+function M.name(cmd)
+  return cmd._name
+end
+
+-- The names an "unknown command/option" message could have meant at `current`.
+local function known_names(current, kind)
+  local out = {}
+  if kind == "command" then
+    for _, c in ipairs(current._commands) do out[#out + 1] = c._name end
+  else
+    local level = current
+    while level do
+      for _, o in ipairs(level._options) do
+        for _, alias in ipairs(o._aliases) do
+          if alias:sub(1, 2) == "--" then out[#out + 1] = alias end
+        end
+      end
+      level = level._parent
+    end
+  end
+  return out
+end
+
+--- argparse's message `msg` (raised at the command `current`) as one line:
+-- its own "Did you mean" (a second line) replaced by ours, from the names
+-- `current` has.
+function M.one_line(current, msg)
+  local line = msg:match("^[^\n]*")
+  local kind, name = line:match("^unknown (%a+) '(.*)'$")
+  if kind == "command" or kind == "option" then
+    local candidates = known_names(current, kind)
+    local best = #candidates > 0 and suggest.closest(name, candidates)
+    if best then line = string.format("%s (did you mean '%s'?)", line, best) end
+  end
+  return line
 end
 
 return M

@@ -16,11 +16,17 @@ local function shown(body, content_type, terminal)
   return text.printable(body)
 end
 
+--- The requests `fn(qb)` would send (qb:plan's records), and what `fn` returned, packed.
+function M.requests(qb, fn)
+  local results
+  local requests = qb:plan(function(q) results = table.pack(fn(q)) end)
+  return requests, results
+end
+
 --- Runs `fn(qb)` in plan mode on `qb` and prints its requests on `out` (a
 -- qbench.cli.output). Returns what `fn` returned.
 function M.print(out, qb, fn)
-  local results
-  local requests = qb:plan(function(q) results = table.pack(fn(q)) end)
+  local requests, results = M.requests(qb, fn)
   for _, r in ipairs(requests) do
     out:write(r.method, " ", r.path, "\n")
     if r.body ~= nil then out:write(shown(r.body, r.content_type, out.terminal), "\n") end

@@ -5,7 +5,9 @@
 -- description gives it: "12" becomes 12 where the field is an integer,
 -- true/false a boolean, a;b an array (its items typed too), a JSON text an
 -- object; an empty cell is not sent; a cell that does not convert stays text,
--- for the schema check to report.
+-- for the schema check to report. The ' that qbench's CSV output puts before
+-- formula-like text is removed first (not with --csv-raw), so an export's
+-- cells come back exactly.
 -- @module qbench.cli.records
 -- @local
 
@@ -85,8 +87,8 @@ local function typed(cell, prop)
   return cell
 end
 
-local function from_csv(text, where, item)
-  local rows, why = csv.parse(text)
+local function from_csv(text, where, item, raw)
+  local rows, why = csv.parse(text, { unguard = not raw })
   if not rows then errors.usage("%s: %s", where, why) end
   local header = rows[1]
   if not header then errors.usage("%s: no header row", where) end
@@ -132,7 +134,7 @@ function M.read(a, body)
       records = from_json(text, a.file)
     end
   elseif a.csv then
-    records = from_csv(files.read(a.csv, "--csv"), a.csv, item)
+    records = from_csv(files.read(a.csv, "--csv"), a.csv, item, a.csv_raw)
   else
     errors.usage("give the records with --data, --file%s", bulk and " or --csv" or "")
   end

@@ -13,8 +13,14 @@ local v2_tree = require "qbench.cli.v2_tree"
 local M = {}
 
 local command = options.command
+local hidden_names = true -- set by declare
 
-local function type_text(p)
+-- The project's reading of QBench's date filters (QBench does not document one;
+-- the sandbox takes the same).
+local DATE_TEXT = "date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC, optional Z)"
+local UNIX_TEXT = "Unix time in seconds: updated at or after it"
+
+local function type_text(p, name)
   if p.type == "array" then return "array of " .. tostring(p.items and (p.items.type or p.items) or "string") end
   if p.enum then return table.concat(p.enum, " | ") end
   if p.anyOf then
@@ -23,16 +29,18 @@ local function type_text(p)
     return table.concat(names, " or ")
   end
   if p.type == "boolean" then return "boolean: true or false" end
+  if p.type == "string" and name then
+    if name:find("_start$") or name:find("_end$") then return DATE_TEXT end
+    if name == "last_updated" then return UNIX_TEXT end
+  end
   return p.type or "any"
 end
 
 local function listing(title, names, describe)
   table.sort(names)
-  local width = 0
-  for _, n in ipairs(names) do width = math.max(width, #n) end
-  local lines = { title }
-  for _, n in ipairs(names) do lines[#lines + 1] = string.format("   %-" .. width .. "s  %s", n, describe(n)) end
-  return table.concat(lines, "\n")
+  local entries = {}
+  for i, n in ipairs(names) do entries[i] = { n, describe(n) } end
+  return options.listing(title, entries)
 end
 
 local function filters_epilog(query)
@@ -42,7 +50,7 @@ local function filters_epilog(query)
   end
   if #names == 0 then return nil end
   return listing("Filters (--filter NAME=VALUE; an array takes a,b,c or the option repeated):", names,
-    function(n) return type_text(query[n]) end)
+    function(n) return type_text(query[n], n) end)
 end
 
 local function body_epilog(body)
@@ -55,27 +63,34 @@ local function body_epilog(body)
       and "Record fields (--data, --file or --csv; every record is checked first, nothing is sent if one is invalid):"
       or "Body fields (--data or --file):", names,
     function(n) return type_text(props[n]) end)
-  if item.required and #item.required > 0 then text = text .. "\nRequired: " .. table.concat(item.required, ", ") end
+  if item.required and #item.required > 0 then
+    text = text .. "\n" .. options.wrap("Required: ", table.concat(item.required, ", "))
+  end
   return text
 end
 
 local function add_id_arguments(cmd, op)
   for _, id in ipairs(op.ids) do
-    local arg = cmd:argument(id.name, id.type == "string" and "A name." or "An id.")
+    local words = id.name:gsub("_", " ")
     if id.type == "string" then
-      arg:convert(options.non_empty(id.name))
+      cmd:argument(id.name, "The " .. words .. " (text, e.g. an API client's UUID).")
+        :convert(options.non_empty(id.name))
     else
-      arg:convert(options.positive_integer(id.name))
+      cmd:argument(id.name, "The " .. words .. " (a positive integer).")
+        :convert(options.positive_integer(id.name))
     end
   end
 end
 
 local function add_v2_operation(parent, op)
   local entry = op.entry
+  -- The summary goes in the parent's list of commands (in a narrow column); the
+  -- description, with the path, heads the operation's own help.
   local cmd = command(parent, v2_tree.word(op.name),
-    string.format("%s %s (%s).", entry[1], entry[2], tostring(entry.name)), op.path,
+    string.format("%s: %s %s.", v2_tree.describe(op), entry[1], entry[2]), op.path,
     function(result) result._v2_operation = result._v2_operation or op end)
-  cmd:hidden_name(op.name) -- the library's name is accepted too
+  cmd:summary(string.format("%s (%s).", v2_tree.describe(op), entry[1]))
+  if hidden_names then cmd:hidden_name(op.name) end -- the library's name is accepted too
   add_id_arguments(cmd, op)
   local epilog
   if op.kind == "list" or (op.kind == "get" and entry.query) then
@@ -85,25 +100,28 @@ local function add_v2_operation(parent, op)
   end
   if op.kind == "list" then
     options.add_output(cmd, { where = true })
-    options.add_paging(cmd, "Records")
+    options.add_paging(cmd, "Records", { limit = true })
     options.add_dry_run(cmd, "Print the first list request instead of sending it.")
   elseif op.kind == "get" then
     options.add_output(cmd)
     options.add_dry_run(cmd, "Print the request instead of sending it.")
   else
+    local csv_input = false
     if entry.body then
       local inputs = {
         cmd:option("--data", "The records as JSON: an array, or one object."),
         cmd:option("--file", "A JSON file (an array, or one object), or NDJSON (.ndjson, .jsonl: one record a line); - for stdin."),
       }
       if entry.body.type == "array" then
+        csv_input = true
         inputs[3] = cmd:option("--csv", "A CSV file, one record a row under a header row of field names; cells are "
-          .. "typed by the fields (integers, numbers, true/false, ';'-separated arrays, JSON objects); an empty cell is not sent.")
+          .. "typed by the fields (integers, numbers, true/false, ';'-separated arrays, JSON objects); an empty cell "
+          .. "is not sent; the ' qbench's CSV output puts before formula-like text is removed.")
       end
       cmd:mutex(table.unpack(inputs))
       epilog = body_epilog(entry.body)
     end
-    options.add_output(cmd)
+    options.add_output(cmd, { csv_input = csv_input })
     options.add_dry_run(cmd)
   end
   if epilog then cmd:epilog(epilog) end
@@ -117,27 +135,32 @@ local function add_v2_node(parent, node)
     else
       local cmd = command(parent, v2_tree.word(name),
         "The operations on " .. tostring(item.api_path) .. ".", item.path)
-      cmd:hidden_name(name)
+      cmd:summary("The operations on " .. v2_tree.word(name) .. ".")
+      if hidden_names then cmd:hidden_name(name) end
       cmd:require_command(true)
       add_v2_node(cmd, item)
     end
   end
 end
 
---- Adds the `v2` command to the parser `p`, with every word of the collection
--- `collection` (the word after v2 on the command line; nil: none).
-function M.add(p, collection)
+--- Adds the `v2` command to the parser `p`: every collection, and every word of
+-- the collection named on the command line (`context.words[2]`), or of every
+-- collection with `context.complete` (which also leaves out the hidden
+-- alternative names: the library's, with `_`).
+function M.declare(p, context)
+  hidden_names = not context.complete
   local v2 = command(p, "v2", "QBench's API v2: every operation of its OpenAPI description (doc/v2-operations.md), "
     .. "as 'qbench v2 COLLECTION [SUB-COLLECTION] VERB [IDS]', e.g. 'qbench v2 samples list', "
     .. "'qbench v2 customers contacts list 7', 'qbench v2 invoices sync 5'.", { "v2" })
   v2:command_target("collection")
   v2:require_command(true)
+  local named = context.words[1] == "v2" and context.words[2] or nil
   for _, name in ipairs(v2_tree.collections()) do
     local word = v2_tree.word(name)
     local cmd = command(v2, word, "The operations of the " .. word .. " collection.", { "v2", word })
-    cmd:hidden_name(name)
+    if hidden_names then cmd:hidden_name(name) end
     cmd:require_command(true)
-    if collection == name or collection == word then add_v2_node(cmd, v2_tree.collection(name)) end
+    if context.complete or named == name or named == word then add_v2_node(cmd, v2_tree.collection(name)) end
   end
 end
 

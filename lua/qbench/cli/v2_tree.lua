@@ -71,7 +71,7 @@ function build(def, path, steps, ids)
   local record = def.record
   if record then
     local rec_steps = copy(steps, { "call", record.param })
-    local rec_ids = copy(ids, { name = record.param, type = "integer" })
+    local rec_ids = copy(ids, { name = record.param, type = record.param_type or "integer" })
     for name, entry in pairs(record.methods or {}) do
       -- get(id) and delete(id) of the collection already reach one record.
       local same = def.methods and def.methods[name]
@@ -83,6 +83,18 @@ function build(def, path, steps, ids)
   end
   table.sort(node.order)
   return node
+end
+
+--- What an operation does, in words: its summary from the API description, or
+-- its operation id made a phrase ("sync_invoices" -> "Sync invoices").
+function M.describe(op)
+  local name = op.entry.name or op.name
+  if name == "get_entity_list" then return "List the records, page by page" end
+  if name:find("^[%w_]+$") then
+    local words = name:gsub("_", " ")
+    return (words:gsub("^%l", string.upper))
+  end
+  return name
 end
 
 --- The tree of the collection `name` (a name from `collections()`).

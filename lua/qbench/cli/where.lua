@@ -8,6 +8,7 @@
 local csv = require "qbench.csv"
 local columns = require "qbench.cli.columns"
 local errors = require "qbench.cli.errors"
+local pattern = require "qbench.cli.pattern"
 
 local M = {}
 
@@ -18,10 +19,9 @@ function M.parse(spec, resource, option)
     errors.usage("%s wants FIELD~LUA_PATTERN or FIELD=VALUE, got '%s'", option, spec)
   end
   if op == "~" then
-    local ok, why = pcall(string.find, "", value)
-    if not ok then
-      errors.usage("%s: malformed pattern '%s': %s", option, value, (tostring(why):gsub("^.-:%d+: ", "")))
-    end
+    -- Checked whole, here: Lua finds most mistakes only when a text reaches them.
+    local why = pattern.check(value)
+    if why then errors.usage("%s: malformed pattern '%s': %s", option, value, why) end
   end
   return { column = columns.column(field, resource), op = op, value = value }
 end

@@ -3,7 +3,11 @@
 -- name, a bad number, text that is not UTF-8) or that the server refuses is
 -- reported on stderr and the others go on: `row 3: created customer 81`,
 -- `row 4: customer_name is required`. Rows are counted as a spreadsheet
--- numbers them, the header being row 1.
+-- numbers them, the header being row 1. --dry-run checks and reports every
+-- row exactly as a real run does, printing the requests instead of sending
+-- them. The ' that qbench's CSV output puts before formula-like text is
+-- removed (unless --csv-raw), so an export imports exactly. Ctrl-C reports
+-- the row in flight (in doubt) and the summary before the command ends.
 -- @module qbench.cli.commands.customer_import
 -- @local
 
@@ -98,8 +102,24 @@ local function customer_of(record, header, kinds)
   return body
 end
 
+-- Sends one row's customer (or, under --dry-run, prints the request): returns
+-- the new id (nil under --dry-run), or nil and why the row failed. A value the
+-- library refuses is the row's failure in both modes, never the command's.
+local function send(ctx, a, qb, body)
+  local called, id, err
+  if a.dry_run then
+    called, id = errors.per_item(plan.print, ctx.out, qb, function(q) return q.customer:create(body) end)
+    if not called then return nil, id end
+    return nil
+  end
+  called, id, err = errors.per_item(qb.customer.create, qb.customer, body)
+  if not called then return nil, id end
+  if id == nil then return nil, (tostring(err):gsub("^qbench: ", "")) end
+  return id
+end
+
 function M.import(ctx, a)
-  local records, why = csv.parse(files.read(a.file, "customers import"))
+  local records, why = csv.parse(files.read(a.file, "customers import"), { unguard = not a.csv_raw })
   if not records then errors.usage("%s: %s", a.file, why) end
   if #records == 0 then errors.usage("%s: no header row", a.file) end
   local header = records[1]
@@ -107,36 +127,45 @@ function M.import(ctx, a)
   if #skipped > 0 then
     ctx.note("skipping the columns QBench sets itself: " .. table.concat(skipped, ", "))
   end
-  local qb = a.dry_run and ctx.planner() or ctx.client()
-  local created, failed = 0, 0
+  local rows = {}
   for row = 2, #records do
     local record = records[row]
-    if not (#record == 1 and record[1] == "") then -- a blank line
-      local body, problem = customer_of(record, header, kinds)
-      if not body then
-        ctx.report("row %d: %s", row, problem)
-        failed = failed + 1
-      elseif a.dry_run then
-        plan.print(ctx.out, qb, function(q) return q.customer:create(body) end)
-        ctx.report("row %d: would create customer %s", row, body.customer_name)
-        created = created + 1
-      else
-        local called, id, err = errors.per_item(qb.customer.create, qb.customer, body)
-        if not called then
-          ctx.report("row %d: %s", row, id)
-          failed = failed + 1
-        elseif id == nil then
-          ctx.report("row %d: %s", row, (tostring(err):gsub("^qbench: ", "")))
-          failed = failed + 1
-        else
-          ctx.report("row %d: created customer %d", row, id)
-          created = created + 1
-        end
-      end
+    if not (#record == 1 and record[1] == "") then rows[#rows + 1] = row end -- not a blank line
+  end
+  local qb = a.dry_run and ctx.planner() or ctx.client()
+  local created, failed, done, sending = 0, 0, 0, nil
+  local function summary(in_doubt)
+    local not_sent = #rows - done - (in_doubt and 1 or 0)
+    ctx.report("%d %s, %d failed%s%s%s", created, a.dry_run and "would be created" or "created", failed,
+      in_doubt and ", 1 in doubt" or "", not_sent > 0 and string.format(", %d not sent", not_sent) or "",
+      a.dry_run and " (dry run: nothing sent)" or "")
+  end
+  -- Ctrl-C: the row being sent may or may not have been created (its answer is lost).
+  ctx.on_abort = function()
+    if sending and not a.dry_run then
+      ctx.report("row %d: interrupted while it was sent: the customer may have been created; "
+        .. "check before importing this row again", sending)
+    end
+    summary(sending ~= nil and not a.dry_run)
+  end
+  for _, row in ipairs(rows) do
+    local body, problem = customer_of(records[row], header, kinds)
+    local id
+    sending = body and row
+    if body then id, problem = send(ctx, a, qb, body) end
+    -- Counted before the report: an interrupt from here on finds the row done.
+    if problem then failed = failed + 1 else created = created + 1 end
+    done, sending = done + 1, nil
+    if problem then
+      ctx.report("row %d: %s", row, problem)
+    elseif a.dry_run then
+      ctx.report("row %d: would create customer %s", row, body.customer_name)
+    else
+      ctx.report("row %d: created customer %d", row, id)
     end
   end
-  ctx.report("%d %s, %d failed%s", created, a.dry_run and "would be created" or "created", failed,
-    a.dry_run and " (dry run: nothing sent)" or "")
+  ctx.on_abort = nil
+  summary(false)
   return failed == 0 and 0 or 1
 end
 

@@ -8,7 +8,7 @@ local qbench = require "qbench"
 local errors = require "qbench.cli.errors"
 local fields = require "qbench.cli.customer_fields"
 local listing = require "qbench.cli.listing"
-local parser = require "qbench.cli.parser"
+local parser = require "qbench.cli.customers_parser"
 local plan = require "qbench.cli.plan"
 local tags = require "qbench.cli.commands.customer_tags"
 
@@ -115,6 +115,17 @@ function M.discounts(kind)
     end
     return write(ctx, a, function(qb) return qb.customer[action .. "_" .. list_key](qb.customer, a.id, items) end)
   end
+end
+
+--- The handler of a parsed `customers ...` command line.
+function M.handler(a)
+  local action = a.action
+  if action == "contacts" then return a.contacts_action == "add" and M.contacts_add or M.contacts_remove end
+  if action == "assay-discounts" then return M.discounts("assay") end
+  if action == "panel-discounts" then return M.discounts("panel") end
+  if action == "tag" then return tags.tag end
+  if action == "import" then return require("qbench.cli.commands.customer_import").import end
+  return M[action]
 end
 
 return M

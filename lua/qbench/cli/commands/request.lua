@@ -7,9 +7,28 @@ local qbench = require "qbench"
 local errors = require "qbench.cli.errors"
 local files = require "qbench.cli.files"
 local format = require "qbench.cli.format"
+local options = require "qbench.cli.options"
 local plan = require "qbench.cli.plan"
 
 local M = {}
+
+--- Declares `request` under the parser `p`.
+function M.declare(p)
+  local request = options.command(p, "request", "Any endpoint; prints the JSON answer.", { "request" })
+  request:argument("method", "GET, POST, PUT, PATCH, DELETE, ...")
+    :convert(function(s)
+      if not s:match("^%a+$") then return nil, "METHOD must be an HTTP method name, got '" .. s .. "'" end
+      return s:upper()
+    end)
+  request:argument("path", "Under /qbench/api/v1/ (e.g. customer/3), or from the instance root when it starts with /.")
+  request:option("--query", "KEY=VALUE, percent-encoded for you (repeatable; a repeated key is sent repeated).")
+    :count("*"):convert(options.pair("--query", "KEY=VALUE"))
+  request:option("--data", "A JSON body, or @FILE to read it from a file (@- for stdin).")
+  request:flag("--pretty", "Indent the JSON answer.")
+  request:option("-o --output", "Write the answer to FILE (through FILE.tmp, renamed once it is complete).")
+    :argname("FILE")
+  options.add_dry_run(request)
+end
 
 local function body_of(spec)
   if spec:sub(1, 1) ~= "@" then return spec end

@@ -12,6 +12,7 @@ local listing = require "qbench.cli.listing"
 local plan = require "qbench.cli.plan"
 local records_in = require "qbench.cli.records"
 local tree = require "qbench.cli.v2_tree"
+local v2_write = require "qbench.cli.commands.v2_write"
 
 local M = {}
 
@@ -71,7 +72,8 @@ local function write(ctx, a, op, ids)
       ctx.note(string.format("%d of %d records are invalid; nothing was sent", #bad, #records))
       return 1
     end
-    body = bulk and records or records[1]
+    if bulk then return v2_write.bulk(ctx, a, op, ids, records) end
+    body = records[1]
   end
   local function send(qb)
     local node, own = tree.target(qb, op, ids)
@@ -85,14 +87,7 @@ local function write(ctx, a, op, ids)
     return 0
   end
   local result, err = send(ctx.client())
-  if result == nil then
-    local status = ctx.fail(err)
-    if err.written then
-      ctx.note(string.format("%d records were written before the failure; %d were not", err.written,
-        type(err.records) == "table" and #err.records or 0))
-    end
-    return status
-  end
+  if result == nil then return ctx.fail(err) end
   if result == true then return 0 end
   local columns = listing.columns(a, {})
   if is_list(result) then
