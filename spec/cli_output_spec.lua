@@ -412,7 +412,8 @@ describe("qbench command output", function()
       local srv = raw.start { (page()) }
       local r = run({ "customers", "list", "--format", "csv" }, { url = srv.url })
       srv.stop()
-      assert.equal("qbench: GET /qbench/api/v1/customer (decode): page 1 of the list: record 1 is null, not an object\n", r.err)
+      assert.equal("qbench: GET /qbench/api/v1/customer?page_num=1&page_size=50 (decode): unexpected answer: "
+        .. "page 1: data[1] is not an object (got qbench.null)\n", r.err)
     end)
 
     it("a page after good ones: what came before stays, closed; then the error", function()
@@ -423,18 +424,19 @@ describe("qbench command output", function()
       srv.stop()
       assert.equal(1, r.status)
       assert.same({ { id = 1 }, { id = 2 } }, qbench.decode(r.out))
-      assert.matches("record 2 is string, not an object", r.err)
+      assert.matches("page 2: data[2] is not an object (got \"x\")", r.err, 1, true)
     end)
 
-    it("in a write's answer they are left out, with a warning; the records around them are printed", function()
+    it("in a write's answer they leave the write's outcome unknown: reported in doubt, nothing printed as written", function()
       local srv = raw.start { http_answer("201 Created", '{"data": [null, {"id": 61, "order_id": 1}, 5]}') }
       local r = run({ "v2", "samples", "create", "--data", '[{"order_id": 1}, {"order_id": 1}, {"order_id": 1}]',
         "--format", "csv", "--columns", "id,order_id" }, { url = srv.url })
       srv.stop()
-      assert.equal(0, r.status, r.err)
-      assert.equal("id,order_id\r\n61,1\r\n", r.out)
-      assert.equal("qbench: warning: the server's answer held 2 value(s) that are not records (JSON objects); "
-        .. "they are not printed\n", r.err)
+      assert.equal(1, r.status, r.err)
+      assert.equal("", r.out)
+      assert.equal("qbench: POST /qbench/api/v2/samples HTTP 201 (decode): unexpected answer: data[1] is not an object "
+        .. "(got qbench.null)\nqbench: 0 of 3 records written, 3 in doubt (records 1-3: the server may have written them; "
+        .. "check before sending them again)\n", r.err)
     end)
   end)
 

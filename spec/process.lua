@@ -9,7 +9,8 @@ local M = {}
 
 local q = helper.shell_quote
 
-local CLEARED = { "QBENCH_URL", "QBENCH_TOKEN", "QBENCH_CLIENT_ID", "QBENCH_CLIENT_SECRET" }
+local CLEARED = { "QBENCH_URL", "QBENCH_TOKEN", "QBENCH_CLIENT_ID", "QBENCH_CLIENT_SECRET", "QBENCH_PROFILE",
+  "QBENCH_CONFIG" }
 
 local function read_file(name)
   local f = io.open(name, "rb")

@@ -7,8 +7,6 @@
 -- @module qbench.cli.listing
 -- @local
 
-local null = require("qbench.core").null
-local qerror = require "qbench.error"
 local Resource = require "qbench.resource"
 local columns_of = require "qbench.cli.columns"
 local errors = require "qbench.cli.errors"
@@ -55,27 +53,6 @@ local function warn_missing(ctx, ...)
   end
 end
 
--- A decode error for a page the command cannot print: `data` that is not an
--- array, or a record in it that is not an object.
-local function bad_page(path, page_number, data)
-  local why
-  if type(data) ~= "table" or (next(data) ~= nil and #data == 0) then
-    why = "its data is not an array"
-  else
-    for i = 1, #data do
-      if not columns_of.is_record(data[i]) then
-        local v = data[i]
-        why = string.format("record %d is %s, not an object", i,
-          type(v) == "table" and "an array" or v == null and "null" or type(v))
-        break
-      end
-    end
-  end
-  if not why then return nil end
-  return qerror.new { kind = "decode", method = "GET", path = path,
-    message = string.format("page %d of the list: %s", page_number, why) }
-end
-
 --- Lists every record of the walk `spec.pages(qb, opts)` (an iterator over page
 -- tables, as the library's `pages`): `opts` holds page_size, concurrency and
 -- `spec.filters`. `spec.noun` names the records on the progress line.
@@ -102,9 +79,6 @@ function M.list(ctx, a, spec)
     local ahead = math.max(1, (limit + opts.page_size - 1) // opts.page_size - 1)
     opts.concurrency = math.min(Resource.concurrency(qb, opts.concurrency, 1, "list"), ahead)
   end
-  -- The list's path, for an error about a page; planned, so nothing is sent.
-  local first = plan.requests(qb, walk)[1]
-  local path = first and first.path:gsub("%?.*$", "") or "?"
   -- Made before any output: a bad option or filter raises here, with stdout still empty.
   local next_page, state, control, closing = spec.pages(qb, opts)
   local progress = Progress.new { enabled = not a.no_progress and Progress.stderr_is_terminal(), noun = spec.noun }
@@ -124,8 +98,6 @@ function M.list(ctx, a, spec)
   local pages, items, written, total = 0, 0, 0, nil
   for page in next_page, state, control, closing do
     local data = page.data
-    local bad = bad_page(path, pages + 1, data)
-    if bad then error(bad, 0) end
     progress:clear()
     started()
     for i = 1, #data do
