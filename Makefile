@@ -7,7 +7,7 @@ LUA        ?= lua5.4
 BUSTED     ?= $(LUA) /usr/bin/busted
 PKG_CONFIG ?= pkg-config
 
-DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev \
+DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev lua-busted libcurl4-openssl-dev \
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
                 clang libclang-rt-14-dev valgrind \
                 lua-argparse lua-check lua-ldoc lua-markdown luarocks cppcheck bsdutils \
@@ -248,3 +248,53 @@ threads-tsan: $(SANDBOX) $(TSAN_BUILD)/qbench/core.so $(TSAN_BUILD)/spec-threads
 	kill $$sb; wait $$sb 2>/dev/null; \
 	if ls $(TSAN_REPORTS) | grep -q .; then cat $(TSAN_REPORTS)/*; echo "ThreadSanitizer reports above" >&2; exit 1; fi; \
 	exit $$rc
+
+# ---- Embedding in a C program (README "Embedding in a C program"): `make embed` builds
+# $(BUILD)/libqbench.a, the C core plus every Lua module of lua/qbench as preloaded chunks
+# (tools/embed_lua.lua, the generator the sandbox uses too), with qbench.h's functions its only
+# global symbols, and examples/embed/host.c as $(BUILD)/embed/host. `make` builds them too, and
+# the specs' host (spec/embed/script_host.c, with Debian's argparse embedded the same way).
+EMBED_DIR      := $(BUILD)/embed
+EMBED_LIB      := $(BUILD)/libqbench.a
+EMBED_GEN      := tools/embed_lua.lua
+EMBED_LUA      := $(sort $(shell find lua/qbench -name '*.lua'))
+EMBED_OBJS     := $(EMBED_DIR)/preload.o $(EMBED_DIR)/modules.o
+# lua-cjson, which qbench.core requires: Debian's static archive (lua-cjson-dev), so that the
+# hosts load no cjson module at run time.
+EMBED_CJSON    ?= -l:liblua5.4-cjson.a
+EMBED_LIBS      = $(EMBED_LIB) $(EMBED_CJSON) $(LUA_LIBS) $(CURL_LIBS) -lpthread -lm
+EMBED_ARGPARSE  = $(shell $(LUA) -e 'print(package.searchpath("argparse", package.path) or "")')
+LD      ?= ld
+OBJCOPY ?= objcopy
+.PHONY: embed
+embed: $(EMBED_LIB) $(EMBED_DIR)/host
+all: embed $(EMBED_DIR)/script-host
+
+$(EMBED_DIR)/modules.c: $(EMBED_GEN) $(EMBED_LUA)
+	@mkdir -p $(dir $@)
+	$(LUA) $(EMBED_GEN) -o $@ --root lua --function qb_embed_modules --include embed/modules.h $(EMBED_LUA)
+
+$(EMBED_DIR)/modules.o: $(EMBED_DIR)/modules.c csrc/embed/modules.h
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
+
+$(EMBED_DIR)/preload.o: csrc/embed/preload.c csrc/qbench.h csrc/embed/modules.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -c $< -o $@
+
+# One relocatable object whose hidden symbols (everything but qbench.h's API) are made local,
+# so that no internal name of the core can clash with the host's or another library's.
+$(EMBED_LIB): $(CORE_OBJS) $(EMBED_OBJS)
+	$(LD) -r -o $(EMBED_DIR)/qbench.o $^
+	$(OBJCOPY) --localize-hidden $(EMBED_DIR)/qbench.o
+	rm -f $@ && $(AR) rcs $@ $(EMBED_DIR)/qbench.o
+
+$(EMBED_DIR)/host: examples/embed/host.c csrc/qbench.h $(EMBED_LIB)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(LDFLAGS) -o $@ $< $(EMBED_LIBS)
+
+$(EMBED_DIR)/argparse.c: $(EMBED_GEN)
+	@mkdir -p $(dir $@)
+	@test -n "$(EMBED_ARGPARSE)" || { echo "argparse.lua not found (Debian package lua-argparse)" >&2; exit 1; }
+	$(LUA) $(EMBED_GEN) -o $@ --root $(dir $(EMBED_ARGPARSE)) --function spec_embed_argparse $(EMBED_ARGPARSE)
+
+$(EMBED_DIR)/script-host: spec/embed/script_host.c $(EMBED_DIR)/argparse.c csrc/qbench.h $(EMBED_LIB)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(LDFLAGS) -o $@ $< $(EMBED_DIR)/argparse.c $(EMBED_LIBS)

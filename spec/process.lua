@@ -126,6 +126,19 @@ function M.temp_file(text)
   return name
 end
 
+--- A new empty directory, removed by the caller (process.remove_dir).
+function M.temp_dir()
+  local p = assert(io.popen("mktemp -d"))
+  local dir = assert(p:read("l"), "mktemp -d failed")
+  p:close()
+  return dir
+end
+
+--- Removes a directory made by temp_dir and everything in it.
+function M.remove_dir(dir)
+  os.execute("rm -rf " .. q(dir))
+end
+
 --- The content of a file.
 M.read_file = read_file
 

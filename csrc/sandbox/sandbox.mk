@@ -32,9 +32,10 @@ $(SANDBOX_SHARED_OBJS): $(BUILD)/sandbox/shared/%.o: csrc/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(SANDBOX_EMBED_C): csrc/sandbox/embed.lua $(SANDBOX_LUA)
+$(SANDBOX_EMBED_C): tools/embed_lua.lua $(SANDBOX_LUA)
 	@mkdir -p $(dir $@)
-	$(SANDBOX_LUA_RUN) csrc/sandbox/embed.lua $@ $(SANDBOX_LUA_ROOT) $(SANDBOX_LUA)
+	$(SANDBOX_LUA_RUN) tools/embed_lua.lua -o $@ --root $(SANDBOX_LUA_ROOT) --prefix sandbox. \
+	  --function sb_embed_register --include sandbox/sandbox.h $(SANDBOX_LUA)
 
 $(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_SHARED_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(SANDBOX_LIBS)
