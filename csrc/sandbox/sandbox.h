@@ -36,7 +36,7 @@ struct sb_config {
 /* native.c: the "sandbox.native" module (HMAC, base64url, clocks, random). */
 int sb_native_open(lua_State *L);
 
-/* Generated from csrc/sandbox/lua/ (one module per file) by csrc/sandbox/embed.lua. */
+/* Generated from csrc/sandbox/lua/ (one module per file) by tools/embed_lua.lua. */
 void sb_embed_register(lua_State *L);
 
 /* host.c: the HTTP server around one Lua state. */
