@@ -47,6 +47,20 @@ describe("v2 quirks", function()
       assert.is_nil(info.data)
     end)
 
+    it("the token endpoints carry no token: none is fetched for them, none is sent", function()
+      local oauth = helper.start { "--client-id", "cid", "--client-secret", "sec", "--die-with-parent", "--quiet" }
+      local anon <close> = qbench.new { url = oauth.url, client_id = "cid", client_secret = "sec" }
+      local token, err = anon.v2.auth.token:create { grant_type = "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        assertion = "x.y.z" }
+      local log = helper.requests(oauth)
+      oauth.stop()
+      assert.is_nil(token) -- the sandbox checks the assertion when it has a client id: x.y.z is no JWT
+      assert.equal(400, err.status)
+      assert.equal(1, #log, "no token request came first")
+      assert.equal(V2 .. "/auth/token", log[1].path)
+      assert.is_nil(log[1].headers.authorization)
+    end)
+
     it("labels print under the name the overlay gives, with data_type as its first argument", function()
       assert(v2.labels(3):print("sample", { { id = 1, count = 2 } }))
       assert.equal(V2 .. "/labels/3/sample", helper.requests()[1].path)

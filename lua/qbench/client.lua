@@ -296,6 +296,16 @@ function methods:_prepare(method, path, query, body, fname, body_argn, content_t
   return { method = method, path = full_path, url = self.url .. full_path, headers = headers, payload = payload }
 end
 
+--- Marks `req` (from _prepare) as one that carries no token, as QBench's token
+-- endpoints want: no token is fetched for it, and the C core adds no Authorization header.
+-- @local
+function methods._anonymous(_, req)
+  local headers = table.move(req.headers, 1, #req.headers, 1, {})
+  headers[#headers + 1] = "Authorization:" -- an empty one: the C core then adds none
+  req.headers, req.no_auth = headers, true
+  return req
+end
+
 --- Builds the request, sends it and interprets the answer.
 -- Returns decoded, status, headers; or nil, err.
 -- @local
@@ -365,7 +375,8 @@ end
 function methods:_begin(req)
   local deadline_at = self:_deadline_at(req)
   req.attempt = (req.attempt or 0) + 1
-  local ok, err = self._auth.ensure(self._tracer, deadline_at)
+  local ok, err = true, nil
+  if not req.no_auth then ok, err = self._auth.ensure(self._tracer, deadline_at) end
   if not ok then
     err.attempts = req.attempt
     if deadline_at and self._clock() >= deadline_at then return nil, self:_deadline_error(req) end
@@ -398,7 +409,7 @@ function methods:_finish(req, status, resp_headers, text, code, sent, final)
   if decoded ~= nil then return "done", decoded, status_or_err, final_headers end
   err.attempts = req.attempt
   req.last_error = err
-  local verdict, wait = retry.decide(self._retry, req, err, sent, final, self._auth.refreshable)
+  local verdict, wait = retry.decide(self._retry, req, err, sent, final, self._auth.refreshable and not req.no_auth)
   if verdict == "done" then return "done", null, status, resp_headers end
   if verdict == "reauth" then
     self._auth.invalidate()

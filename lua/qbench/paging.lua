@@ -58,7 +58,7 @@ end
 --- A walk over pages: `walk.next()` -> page | nil (the end) | nil, err; `walk.close()` cancels.
 -- `spec`: client, first (page_num to start at), concurrency, fetch(page_num) -> page | nil, err
 -- (a single call, used for the first page and without total_pages), request(page_num) -> a
--- prepared request, check(decoded) -> page | nil, err (for pages fetched in parallel).
+-- prepared request, check(decoded, page_num) -> page | nil, err (for pages fetched in parallel).
 -- @local
 function M.walk(spec)
   local client, concurrency = spec.client, spec.concurrency
@@ -100,9 +100,9 @@ function M.walk(spec)
       local base = page_num - 1
       window = M.window(client, concurrency,
         function(k) return spec.request(base + k) end,
-        function(_, outcome, decoded)
+        function(key, outcome, decoded)
           if outcome ~= "done" then return decoded end -- the error object
-          local page, why = spec.check(decoded)
+          local page, why = spec.check(decoded, base + key)
           return page or why
         end,
         total - base)

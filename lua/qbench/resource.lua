@@ -171,16 +171,11 @@ function methods:page(opts)
   return checked_page(p, req, page_num)
 end
 
--- Pages fetched in parallel are checked as they arrive, in any order, where their
--- number is not known; they are handed out strictly in order, so the walk's own count
--- names the page of such an error when it comes out.
-local unnumbered = setmetatable({}, { __mode = "k" })
-
 local function walk(self, opts, fname)
   require_method(self, "list", fname)
   local query, page_num, page_size, concurrency = list_options(self, opts, fname, true)
   local client = self.client
-  local w = paging.walk {
+  return paging.walk {
     client = client, first = page_num, concurrency = concurrency,
     fetch = function(n)
       local req = page_request(self, query, n, page_size, fname)
@@ -189,28 +184,8 @@ local function walk(self, opts, fname)
       return checked_page(p, req, n)
     end,
     request = function(n) return page_request(self, query, n, page_size, fname) end,
-    check = function(decoded)
-      local page, why = M.page_of(decoded)
-      if page then return page end
-      local _, err = M.unexpected(why, { method = "GET" }, decoded)
-      unnumbered[err] = why
-      return nil, err
-    end,
+    check = function(decoded, n) return checked_page(decoded, page_request(self, query, n, page_size, fname), n) end,
   }
-  local next_page, number = w.next, page_num - 1
-  function w.next()
-    local p, err = next_page()
-    if p ~= nil or err ~= nil then number = number + 1 end
-    local why = err and unnumbered[err]
-    if why then
-      local req = page_request(self, query, number, page_size, fname)
-      err.message = string.format("unexpected answer: page %d: %s", number, why)
-      err.path, err.url = req.path, req.url
-      unnumbered[err] = nil
-    end
-    return p, err
-  end
-  return w
 end
 
 --- Iterates over every page table, in order; raises the error object on failure.

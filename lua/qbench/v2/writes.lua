@@ -105,13 +105,18 @@ end
 -- The request of a body that is not a bulk array: JSON, a form, or none.
 local function single_request(node, entry, path, body, name, argn)
   local client = node.client
-  if body == nil then return client:_prepare(entry[1], path, nil, nil, name, argn) end
-  if entry.content_type == "multipart/form-data" then
+  local req
+  if body == nil then
+    req = client:_prepare(entry[1], path, nil, nil, name, argn)
+  elseif entry.content_type == "multipart/form-data" then
     local text, ctype = multipart(body, name, argn)
-    return client:_prepare(entry[1], path, nil, text, name, argn, ctype)
+    req = client:_prepare(entry[1], path, nil, text, name, argn, ctype)
+  else
+    local text = encoded(schema.shape(body, entry.body), function(at) return "body" .. at end, name, argn)
+    req = client:_prepare(entry[1], path, nil, text, name, argn)
   end
-  local text = encoded(schema.shape(body, entry.body), function(at) return "body" .. at end, name, argn)
-  return client:_prepare(entry[1], path, nil, text, name, argn)
+  -- The token endpoints take no token (the digest's auth: false).
+  return entry.no_auth and client:_anonymous(req) or req
 end
 
 -- A bulk body: every record (checked before) shaped, then one request per slice of
