@@ -27,6 +27,7 @@
 -- print(csv.parse("'=1+1", {unguard = true})[1][1])   --> =1+1
 
 local null = require("qbench.core").null
+local args = require "qbench.args"
 
 local M = {}
 
@@ -36,8 +37,6 @@ local M = {}
 -- the guard can be undone without a doubt.
 local GUARDED = "^'*[=+%-@\t\r]"
 local GUARD_ADDED = "^'+[=+%-@\t\r]"
-
-local function finite(n) return n == n and n ~= math.huge and n ~= -math.huge end
 
 -- The shortest decimal text that reads back as the same double.
 local function float_text(n)
@@ -60,7 +59,7 @@ function M.text(value)
   if t == "string" then return value end
   if t == "number" then
     if math.type(value) == "integer" then return string.format("%d", value) end
-    if not finite(value) then return "" end
+    if not args.finite(value) then return "" end
     return float_text(value)
   end
   if t == "boolean" then return value and "true" or "false" end

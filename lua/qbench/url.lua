@@ -22,7 +22,7 @@ local function value_text(v, key, fname, argn)
   if t == "number" then
     local i = math.tointeger(v)
     if i then return string.format("%d", i) end
-    if v ~= v or v == math.huge or v == -math.huge then
+    if not args.finite(v) then
       args.error(argn, fname, string.format("query value for %s must be a finite number, got %s", key, tostring(v)))
     end
     return string.format("%.17g", v)
@@ -50,9 +50,8 @@ function M.query(query, fname, argn)
   for _, k in ipairs(keys) do
     local v = query[k]
     if type(v) == "table" then
-      local n, count = #v, 0
-      for _ in pairs(v) do count = count + 1 end
-      if n == 0 or count ~= n then
+      local n = args.sequence_length(v)
+      if not n or n == 0 then
         args.error(argn, fname, string.format("query value for %s must be a value or a non-empty array without holes", k))
       end
       for i = 1, n do parts[#parts + 1] = M.escape(k) .. "=" .. M.escape(value_text(v[i], k, fname, argn)) end

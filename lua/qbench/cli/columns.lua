@@ -10,6 +10,7 @@
 -- @local
 
 local qbench = require "qbench"
+local args = require "qbench.args"
 local csv = require "qbench.csv"
 local suggest = require "qbench.suggest"
 local errors = require "qbench.cli.errors"
@@ -180,9 +181,8 @@ local function plain(v)
 end
 
 local function is_plain_array(v)
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  if n ~= #v then return false end
+  local n = args.sequence_length(v)
+  if not n then return false end
   for i = 1, n do
     if not plain(v[i]) then return false end
   end

@@ -10,6 +10,7 @@
 -- @module qbench.cli.format
 -- @local
 
+local args = require "qbench.args"
 local csv = require "qbench.csv"
 local text = require "qbench.text"
 local columns_of = require "qbench.cli.columns"
@@ -22,8 +23,6 @@ local M = {}
 M.NAMES = { "json", "ndjson", "csv", "table" }
 
 local TABLE_MAX_WIDTH = 40
-
-local function finite(v) return v == v and v ~= math.huge and v ~= -math.huge end
 
 -- Only the columns asked for, keyed by their names.
 local function projected(record, columns)
@@ -40,7 +39,7 @@ local function cell_value(record, column, opts)
     local fixed, n = repair.string(v)
     v, replaced = fixed, replaced + n
     if opts.terminal then v = text.printable(v) end
-  elseif type(v) == "number" and not finite(v) then
+  elseif type(v) == "number" and not args.finite(v) then
     replaced = replaced + 1
   end
   if replaced > 0 then opts.replaced(replaced) end

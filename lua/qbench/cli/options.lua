@@ -6,6 +6,7 @@
 -- @module qbench.cli.options
 -- @local
 
+local args = require "qbench.args"
 local format = require "qbench.cli.format"
 
 local M = {}
@@ -47,8 +48,19 @@ end
 
 function M.finite_number(s)
   local n = tonumber(s)
-  if not n or n ~= n or n == math.huge or n == -math.huge or not s:match("^[%d.+-][%deE.+-]*$") then return nil end
+  if not args.finite(n) or not s:match("^[%d.+-][%deE.+-]*$") then return nil end
   return math.tointeger(n) or n
+end
+
+--- A CSV cell as an integer (spaces around allowed), or nil.
+function M.cell_integer(cell)
+  return cell:match("^%s*[+-]?%d+%s*$") and math.tointeger(tonumber(cell)) or nil
+end
+
+--- A CSV cell as a finite decimal number (spaces around allowed), or nil.
+function M.cell_number(cell)
+  local n = cell:match("^%s*[+-]?[%d.]+[eE]?[+-]?%d*%s*$") and tonumber(cell)
+  return args.finite(n) and n or nil
 end
 
 function M.pair(option, shape)

@@ -12,18 +12,18 @@
 -- @local
 
 local qbench = require "qbench"
+local args = require "qbench.args"
 local csv = require "qbench.csv"
 local schema = require "qbench.schema"
 local errors = require "qbench.cli.errors"
 local files = require "qbench.cli.files"
+local options = require "qbench.cli.options"
 
 local M = {}
 
 local function is_array(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n > 0 and n == #v
+  local n = type(v) == "table" and args.sequence_length(v) or 0
+  return n > 0
 end
 
 local function decoded(text, where)
@@ -66,11 +66,9 @@ local function typed(cell, prop)
     t = prop.anyOf[1] and prop.anyOf[1].type
   end
   if t == "integer" then
-    return cell:match("^%s*[+-]?%d+%s*$") and math.tointeger(tonumber(cell)) or cell
+    return options.cell_integer(cell) or cell
   elseif t == "number" then
-    local n = cell:match("^%s*[+-]?[%d.]+[eE]?[+-]?%d*%s*$") and tonumber(cell)
-    if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
-    return cell
+    return options.cell_number(cell) or cell
   elseif t == "boolean" then
     local lower = cell:lower()
     if lower == "true" then return true elseif lower == "false" then return false end

@@ -15,6 +15,7 @@ local csv = require "qbench.csv"
 local errors = require "qbench.cli.errors"
 local fields = require "qbench.cli.customer_fields"
 local files = require "qbench.cli.files"
+local options = require "qbench.cli.options"
 local plan = require "qbench.cli.plan"
 
 local M = {}
@@ -56,15 +57,13 @@ end
 local READERS = {
   string = function(cell) return cell end,
   integer = function(cell, name)
-    local n = cell:match("^%s*[+-]?%d+%s*$") and math.tointeger(tonumber(cell))
+    local n = options.cell_integer(cell)
     if not n then return nil, string.format("%s must be an integer, got '%s'", name, cell) end
     return n
   end,
   number = function(cell, name)
-    local n = cell:match("^%s*[+-]?[%d.]+[eE]?[+-]?%d*%s*$") and tonumber(cell)
-    if not n or n ~= n or n == math.huge or n == -math.huge then
-      return nil, string.format("%s must be a number, got '%s'", name, cell)
-    end
+    local n = options.cell_number(cell)
+    if not n then return nil, string.format("%s must be a number, got '%s'", name, cell) end
     return n
   end,
   tags = function(cell) return split(cell) end,

@@ -7,6 +7,7 @@
 -- @module qbench.cli.commands.v2
 -- @local
 
+local qargs = require "qbench.args"
 local errors = require "qbench.cli.errors"
 local listing = require "qbench.cli.listing"
 local plan = require "qbench.cli.plan"
@@ -55,10 +56,7 @@ local function ids_of(a, op)
 end
 
 local function is_list(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n == #v
+  return type(v) == "table" and qargs.sequence_length(v) ~= nil
 end
 
 local function write(ctx, a, op, ids)
