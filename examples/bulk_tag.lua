@@ -11,10 +11,9 @@ parser:flag("--dry-run", "Report what would change; change nothing.")
 local a = parser:parse()
 if not pcall(string.find, "", a.pattern) then parser:error("malformed pattern '" .. a.pattern .. "'") end
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
-}
+local opts, missing = qbench.env_options()
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local customers, err = qb.customer:all()
 if not customers then

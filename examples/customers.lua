@@ -3,10 +3,9 @@
 --   QBENCH_URL=https://lab.qbench.net QBENCH_TOKEN=... lua5.4 examples/customers.lua
 local qbench = require "qbench"
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
-}
+local opts, missing = qbench.env_options()
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local function say(fmt, ...) print(string.format(fmt, ...)) end
 

@@ -39,10 +39,9 @@ local function fail(message)
   os.exit(1)
 end
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
-}
+local opts, missing = qbench.env_options()
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local progress = Progress.new()
 local count, pages = 0, 0

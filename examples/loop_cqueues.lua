@@ -4,11 +4,11 @@
 local cqueues = require "cqueues"
 local qbench = require "qbench"
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
+local opts, missing = qbench.env_options {
   loop = require "qbench.loop.cqueues",
 }
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local cq = cqueues.new()
 local done, ticks = false, 0

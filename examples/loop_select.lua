@@ -102,11 +102,11 @@ end
 
 -- ---------------------------------------------------------------- using it
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
+local opts, missing = qbench.env_options {
   loop = adapter,
 }
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local got, fetched, done = {}, 0, false
 for worker = 1, 3 do

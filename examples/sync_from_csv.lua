@@ -28,10 +28,9 @@ local column = {}
 for i, name in ipairs(header) do column[name] = i end
 if not column.customer_name then parser:error(a.file .. ": no customer_name column") end
 
-local qb <close> = qbench.new {
-  url = assert(os.getenv "QBENCH_URL", "set QBENCH_URL"),
-  token = assert(os.getenv "QBENCH_TOKEN", "set QBENCH_TOKEN"),
-}
+local opts, missing = qbench.env_options()
+if not opts then io.stderr:write(arg[0], ": ", missing, "\n") os.exit(2) end
+local qb <close> = qbench.new(opts)
 
 local existing, err = qb.customer:all()
 if not existing then

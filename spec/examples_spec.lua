@@ -248,4 +248,21 @@ describe("examples", function()
       end)
     end)
   end
+
+  it("every example run without QBENCH_URL says what to set in one line and exits 2, sending nothing", function()
+    local csv_file = write_file("customer_name\r\nX\r\n")
+    local needs = { ["customers.lua"] = {}, ["export_csv.lua"] = {}, ["loop_cqueues.lua"] = {},
+      ["loop_select.lua"] = {}, ["bulk_tag.lua"] = { "Labs", "x" }, ["sync_from_csv.lua"] = { csv_file } }
+    for script, args in pairs(needs) do
+      local argv = { "lua5.4", "examples/" .. script }
+      table.move(args, 1, #args, 3, argv)
+      local r = process.run(argv, { env = { LUA_PATH = "lua/?.lua;lua/?/init.lua;;", LUA_CPATH = "build/?.so;;" } })
+      assert.equal(2, r.status, script .. ": " .. r.err)
+      assert.equal("examples/" .. script .. ": set QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and "
+        .. "QBENCH_CLIENT_SECRET) to a QBench instance\n", r.err, script)
+      assert.equal("", r.out, script)
+    end
+    os.remove(csv_file)
+    assert.same({}, helper.requests())
+  end)
 end)

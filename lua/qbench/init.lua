@@ -156,29 +156,43 @@ function M.configure(opts)
   return client
 end
 
+--- The options of @{new} that the environment gives: `QBENCH_URL` with `QBENCH_TOKEN`, or
+-- with `QBENCH_CLIENT_ID` and `QBENCH_CLIENT_SECRET`, plus the fields of `extra`.
+-- A script can say what to set in one line, instead of failing on a missing option.
+-- @within Clients
+-- @tparam[opt] table extra more options, such as `loop` or `timeout`
+-- @treturn table|nil the options, or nil when the environment lacks them
+-- @treturn string what to set, when it does
+-- @usage
+-- local opts, why = qbench.env_options{timeout = 30}
+-- if not opts then io.stderr:write("myscript: ", why, "\n") os.exit(2) end
+-- local qb <close> = qbench.new(opts)
+function M.env_options(extra)
+  local url, token = os.getenv "QBENCH_URL", os.getenv "QBENCH_TOKEN"
+  local id, secret = os.getenv "QBENCH_CLIENT_ID", os.getenv "QBENCH_CLIENT_SECRET"
+  if not url or not (token or (id and secret)) then
+    return nil, "set QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET) to a QBench instance"
+  end
+  local opts = token and { url = url, token = token } or { url = url, client_id = id, client_secret = secret }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return opts
+end
+
 --- The module-level client.
--- Unless @{configure} was called, it is made on first use from the environment:
--- `QBENCH_URL` and `QBENCH_TOKEN`, or `QBENCH_URL`, `QBENCH_CLIENT_ID` and `QBENCH_CLIENT_SECRET`.
--- Without them it raises, saying what to set.
+-- Unless @{configure} was called, it is made on first use from the environment
+-- (@{env_options}). Without it it raises, saying what to set.
 -- @within Clients
 -- @treturn qbench.Client the module-level client
+-- @usage print(qbench.default().url)
 function M.default()
   if not default_client then
-    if default_options then
-      default_client = client_module().new(default_options, M._VERSION)
-    else
-      local url, token = os.getenv "QBENCH_URL", os.getenv "QBENCH_TOKEN"
-      local id, secret = os.getenv "QBENCH_CLIENT_ID", os.getenv "QBENCH_CLIENT_SECRET"
-      if not url or not (token or (id and secret)) then
-        error("qbench: set QBENCH_URL and QBENCH_TOKEN (or QBENCH_CLIENT_ID and QBENCH_CLIENT_SECRET), "
-          .. "or call qbench.configure{url = ..., token = ...}", 2)
-      end
-      if token then
-        default_client = client_module().new({ url = url, token = token }, M._VERSION)
-      else
-        default_client = client_module().new({ url = url, client_id = id, client_secret = secret }, M._VERSION)
-      end
+    local opts = default_options
+    if not opts then
+      local why
+      opts, why = M.env_options()
+      if not opts then error("qbench: " .. why .. ", or call qbench.configure{url = ..., token = ...}", 2) end
     end
+    default_client = client_module().new(opts, M._VERSION)
   end
   return default_client
 end
