@@ -591,7 +591,7 @@ static int load_app(lua_State *L)
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	lua_pushcfunction(L, sb_native_open);
 	lua_setfield(L, -2, "sandbox.native");
-	lua_pushcfunction(L, qb_json_open);
+	lua_pushcfunction(L, sb_json_open);
 	lua_setfield(L, -2, "sandbox.json");
 	lua_pop(L, 1);
 	sb_embed_register(L);

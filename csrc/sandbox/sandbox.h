@@ -36,6 +36,12 @@ struct sb_config {
 /* native.c: the "sandbox.native" module (HMAC, base64url, clocks, random). */
 int sb_native_open(lua_State *L);
 
+/*
+ * json_exact.c: the "sandbox.json" module, the shared JSON table (qbench_json.h)
+ * whose decode also marks empty [] and {} and keeps numbers as spelt (2.0 is a float).
+ */
+int sb_json_open(lua_State *L);
+
 /* Generated from csrc/sandbox/lua/ (one module per file) by csrc/sandbox/embed.lua. */
 void sb_embed_register(lua_State *L);
 
