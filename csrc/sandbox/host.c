@@ -614,6 +614,7 @@ static int load_app(lua_State *L)
 	set_int(L, "log_limit", cfg->log_limit);
 	set_int(L, "v2_scale", cfg->v2_scale);
 	set_str(L, "v2_sizes", cfg->v2_sizes);
+	set_int(L, "strict_schema", cfg->strict_schema);
 	lua_call(L, 1, 1);
 	if (!lua_isfunction(L, -1))
 		return luaL_error(L, "sandbox.app.init did not return a handler");

@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  --log-limit N            keep the last N request-log entries (default 10000)\n"
 	"  --v2-scale N             multiply the v2 collections' default sizes by N (1..1000)\n"
 	"  --v2-sizes LIST          v2 sizes, e.g. samples=10000,orders=50 (unset ones follow)\n"
+	"  --strict-schema          v2 answers hold only values the OpenAPI description allows\n"
+	"                           (no null: such fields are left out)\n"
 	"  --die-with-parent        exit when the parent process dies\n"
 	"  --quiet                  no diagnostics on stderr except errors\n"
 	"  --help                   show this help\n"
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
 			takes = 0;
 		} else if (strcmp(a, "--quiet") == 0) {
 			cfg.quiet = 1;
+			takes = 0;
+		} else if (strcmp(a, "--strict-schema") == 0) {
+			cfg.strict_schema = 1;
 			takes = 0;
 		} else if (strncmp(a, "--", 2) != 0) {
 			usage_error("unexpected argument '%s'", a);

@@ -29,6 +29,7 @@ struct sb_config {
 	long log_limit;
 	long v2_scale;            /* multiplies the v2 collections' default sizes */
 	const char *v2_sizes;     /* "samples=10000,tests=5" or NULL; checked by the Lua app */
+	int strict_schema;        /* v2 answers only hold what the OpenAPI description allows */
 	int die_with_parent;
 	int quiet;
 };

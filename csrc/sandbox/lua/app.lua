@@ -140,7 +140,7 @@ end
 
 local function reset(opts)
   customers_v1.reset(opts.customers or cfg.customers, opts.seed or cfg.seed, opts.total_pages)
-  lims.reset(opts.v2, opts.seed or cfg.seed)
+  lims.reset(opts.v2, opts.seed or cfg.seed, opts.strict_schema)
   sandbox.log = Log.new(cfg.log_limit)
   sandbox.faults:clear()
   limits:reset()

@@ -36,6 +36,9 @@ local function reset_options(body)
   if tp ~= nil and tp ~= "number" and tp ~= "null" and tp ~= "missing" then
     return nil, "total_pages must be \"number\", \"null\" or \"missing\""
   end
+  if v.strict_schema ~= nil and type(v.strict_schema) ~= "boolean" then
+    return nil, "strict_schema must be true or false"
+  end
   if v.v2 ~= nil then
     local err = sizes.check_table(v.v2)
     if err then return nil, "v2: " .. err end

@@ -14,6 +14,7 @@ local actions = require "sandbox.lims.actions"
 local integrations = require "sandbox.lims.integrations"
 local auth_endpoints = require "sandbox.lims.auth_endpoints"
 local DB = require "sandbox.lims.db"
+local strict = require "sandbox.lims.strict"
 
 local M = {}
 
@@ -28,8 +29,11 @@ function M.configure(config)
   command_line_sizes = t
 end
 
--- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil.
-function M.reset(v2, seed)
+-- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil;
+-- `strict_schema`: the reset body's, or nil for --strict-schema's choice.
+function M.reset(v2, seed, strict_schema)
+  if strict_schema == nil then strict_schema = cfg.strict_schema == 1 end
+  strict.set(strict_schema)
   db = DB.new(sizes.resolve({ scale = cfg.v2_scale }, command_line_sizes, v2), seed)
 end
 

@@ -8,6 +8,7 @@ local seed = require "sandbox.lims.seed"
 local records = require "sandbox.lims.records"
 local relations = require "sandbox.lims.relations"
 local catalog = require "sandbox.lims.catalog"
+local strict = require "sandbox.lims.strict"
 
 local null = json.null
 
@@ -160,7 +161,7 @@ function DB:encoded(col, id)
   local c = self.cols[col]
   local s = c.cache[id]
   if s then return s end
-  s = json.encode(self:view(col, id))
+  s = json.encode(strict.record(catalog.schemas[col], self:view(col, id)))
   c.cache[id] = s
   return s
 end
