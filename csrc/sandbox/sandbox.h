@@ -19,11 +19,11 @@ struct sb_config {
 	const char *token;
 	const char *client_id;
 	const char *client_secret;
-	long token_ttl;
+	double token_ttl;         /* seconds, fractions allowed */
 	long latency_ms;
 	long concurrency_limit;   /* 0 = off */
 	long rate_limit_n;        /* 0 = off */
-	long rate_limit_s;
+	double rate_limit_s;      /* seconds, fractions allowed */
 	const char *tls_cert;
 	const char *tls_key;
 	long log_limit;

@@ -22,11 +22,13 @@ local cfg
 local command_line_sizes
 local db
 
+-- Returns true, or nil and why the command line is refused.
 function M.configure(config)
   cfg = config
   local t, why = sizes.parse_list(cfg.v2_sizes)
-  if not t then error(why, 0) end
+  if not t then return nil, why end
   command_line_sizes = t
+  return true
 end
 
 -- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil;
