@@ -100,7 +100,8 @@ static const char *string_end(const struct walk *w, int *escaped)
 	while (q < w->end && *q != '"') {
 		if (*q == '\\') {
 			*escaped = 1;
-			q++;
+			if (++q == w->end)
+				break;
 		}
 		q++;
 	}
