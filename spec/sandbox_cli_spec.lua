@@ -31,6 +31,38 @@ local function sh(script)
   return out
 end
 
+-- Command lines that must make the sandbox exit (each within 5 s), run all in
+-- one shell the first time a result is asked for (two processes per case,
+-- not three, and no temporary files per case: the suite runs on loaded
+-- machines): batch(args) registers a case and returns a function giving its
+-- exit code, stdout and stderr.
+local batched, results = {}, nil
+local function batch(args)
+  batched[#batched + 1] = args
+  local i = #batched
+  return function()
+    if not results then
+      local dir = os.tmpname()
+      os.remove(dir)
+      assert(os.execute("mkdir " .. q(dir)))
+      local lines = {}
+      for n, a in ipairs(batched) do
+        local cmd = { q(helper.binary) }
+        for _, arg in ipairs(a) do cmd[#cmd + 1] = q(arg) end
+        lines[#lines + 1] = string.format("timeout 5 %s >%s/o%d 2>%s/e%d; echo $? >%s/c%d", table.concat(cmd, " "),
+          dir, n, dir, n, dir, n)
+      end
+      os.execute("sh -c " .. q(table.concat(lines, "\n")))
+      results = {}
+      for n in ipairs(batched) do
+        results[n] = { tonumber(slurp(dir .. "/c" .. n)), slurp(dir .. "/o" .. n), slurp(dir .. "/e" .. n) }
+      end
+      os.execute("rm -rf " .. q(dir))
+    end
+    return table.unpack(results[i])
+  end
+end
+
 describe("sandbox command line", function()
   it("prints its usage for --help and exits 0", function()
     local code, out, err = run { "--help" }
@@ -57,9 +89,18 @@ describe("sandbox command line", function()
     { { "--v2-scale", "0" }, "bad value for --v2-scale: '0'" },
     { { "--v2-scale", "1001" }, "bad value for --v2-scale: '1001'" },
     { { "--v2-sizes" }, "option '--v2-sizes' needs a value" },
+    { { "--client-id", "a", "--client-secret", "--quiet" }, "option '--client-secret' needs a value" },
+    { { "--token", "--strict-schema" }, "option '--token' needs a value" },
+    { { "--seed", "1.5" }, "bad value for --seed: '1.5'" },
+    { { "--seed", "99999999999999999999" }, "bad value for --seed: '99999999999999999999'" },
+    { { "--log-limit", "-1" }, "bad value for --log-limit: '-1'" },
+    { { "--customers", "1e3" }, "bad value for --customers: '1e3'" },
+    { { "--latency-ms", "0x10" }, "bad value for --latency-ms: '0x10'" },
+    { { "--strict-schema", "yes" }, "unexpected argument 'yes'" },
   } do
+    local result = batch(case[1])
     it("exits 2 with the usage on stderr for " .. table.concat(case[1], " "), function()
-      local code, out, err = run(case[1])
+      local code, out, err = result()
       assert.equal(2, code)
       assert.equal("", out)
       assert.matches("qbench-sandbox: " .. case[2], err, 1, true)
@@ -67,16 +108,51 @@ describe("sandbox command line", function()
     end)
   end
 
+  for _, flag in ipairs { "--token-ttl", "--rate-limit" } do
+    for _, bad in ipairs { "0", "0.0001", "-1", "1e2", "0x10", ".5", "1.", "abc", " 1", "inf", "nan" } do
+      local value = flag == "--rate-limit" and "5/" .. bad or bad
+      local result = batch { flag, value }
+      it("exits 2 naming the seconds for " .. flag .. " " .. value, function()
+        local code, out, err = result()
+        assert.equal(2, code)
+        assert.equal("", out)
+        assert.matches("qbench-sandbox: bad value for " .. flag .. ": '" .. bad .. "' (expected seconds from 0.001 to ", err, 1, true)
+        assert.is_nil(err:find("traceback", 1, true))
+      end)
+    end
+  end
+
+  it("takes fractions of a second for --token-ttl and --rate-limit, and --strict-schema", function()
+    local sb = helper.start { "--token-ttl", "0.25", "--rate-limit", "5/0.2", "--strict-schema", "--quiet",
+      "--die-with-parent", "--token", "t" }
+    local status, _, headers = helper.call("GET", "/qbench/api/v1/customer/1", { target = sb, token = "t" })
+    sb.stop()
+    assert.equal(200, status)
+    assert.equal("0.2", headers["x-qbapi-throttle-ttl"])
+  end)
+
+  it("lists --strict-schema and the fractional seconds in its help", function()
+    local _, out = run { "--help" }
+    assert.matches("--strict-schema", out, 1, true)
+    assert.matches("--token-ttl SECONDS      lifetime of issued access tokens, e.g. 3600 or 0.2", out, 1, true)
+    assert.matches("e.g. 300/60 or 5/0.2", out, 1, true)
+  end)
+
   for _, case in ipairs {
     { "samples=many", "--v2-sizes: expected NAME=N[,NAME=N...], got 'samples=many'" },
     { "widgets=3", "--v2-sizes: unknown collection 'widgets'" },
+    { "nope=1", "--v2-sizes: unknown collection 'nope'" },
     { "samples=0", "--v2-sizes: samples must be an integer from 1 to 1000000" },
   } do
-    it("exits 1 naming the problem for --v2-sizes " .. case[1], function()
-      local code, out, err = run { "--v2-sizes", case[1], "--quiet" }
-      assert.equal(1, code)
-      assert.equal("", out)
-      assert.matches("qbench-sandbox: cannot load the app: " .. case[2], err, 1, true)
+    local results_of = { batch { "--v2-sizes", case[1], "--quiet" }, batch { "--v2-sizes", case[1], "--die-with-parent" } }
+    it("exits 1 with one line naming the problem for --v2-sizes " .. case[1], function()
+      for _, result in ipairs(results_of) do
+        local code, out, err = result()
+        assert.equal(1, code)
+        assert.equal("", out)
+        assert.matches("^qbench%-sandbox: [^\n]*\n$", err)
+        assert.equal("qbench-sandbox: " .. case[2], err:sub(1, #case[2] + 16))
+      end
     end)
   end
 
@@ -176,6 +252,23 @@ describe("sandbox over TLS", function()
   it("fails to start with an unreadable certificate (exit 1)", function()
     local code, _, err = run { "--tls-cert", dir .. "/missing.pem", "--tls-key", dir .. "/key.pem" }
     assert.equal(1, code)
-    assert.matches("cannot open " .. dir .. "/missing.pem", err, 1, true)
+    assert.equal("qbench-sandbox: cannot open " .. dir .. "/missing.pem: No such file or directory\n", err)
+  end)
+
+  it("names a certificate or key file that holds none, or a key of another certificate (exit 1)", function()
+    local other = dir .. "/other-key.pem"
+    assert(os.execute("openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out " .. q(other)
+      .. " 2>/dev/null"))
+    for _, case in ipairs {
+      { dir .. "/key.pem", dir .. "/key.pem", "qbench-sandbox: " .. dir .. "/key.pem holds no PEM certificate" },
+      { dir .. "/cert.pem", dir .. "/cert.pem", "qbench-sandbox: " .. dir .. "/cert.pem holds no unencrypted PEM private key" },
+      { dir .. "/cert.pem", other, "qbench-sandbox: the key in " .. other .. " does not belong to the certificate in "
+        .. dir .. "/cert.pem" },
+    } do
+      local code, out, err = run { "--tls-cert", case[1], "--tls-key", case[2], "--quiet" }
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.equal(case[3] .. "\n", err)
+    end
   end)
 end)

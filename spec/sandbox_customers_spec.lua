@@ -187,6 +187,98 @@ describe("sandbox customers", function()
     end
   end)
 
+  describe("the fields a customer body may hold", function()
+    -- Every field of the Customers document and of real records with a known
+    -- type (api/qbench-api-notes.md) is stored as sent; nothing is dropped.
+    local FULL = {
+      customer_name = "Full Customer", address = "1 Main St", phone = "(111) 111-1111",
+      fax = "(222) 222-2222", comments = "All fields", email = "full@example.com", tags = { "A", "B" },
+      account_number = "AC-00001", license_number = "LIC-9", billing_contact_name = "Bill Ing",
+      billing_email = "bill@example.com", payment_term_days = 45, company_discount = 12.5,
+      initial_quickbooks_details = '{"qb_id": "7", "synced": true}',
+    }
+
+    it("POST stores each of them and GET answers it back", function()
+      local status, body = call("POST", V1 .. "customer", { body = FULL })
+      assert.equal(200, status)
+      local _, c = call("GET", V1 .. "customer/" .. body.id)
+      for k, v in pairs(FULL) do assert.same(v, c[k], k) end
+    end)
+
+    it("PUT changes each of them, and null clears them", function()
+      local changed = {}
+      for k, v in pairs(FULL) do changed[k] = v end
+      changed.customer_name, changed.payment_term_days, changed.company_discount = "Changed", 60, 7
+      assert.equal(200, (call("PUT", V1 .. "customer/4", { body = changed })))
+      local _, c = call("GET", V1 .. "customer/4")
+      for k, v in pairs(changed) do assert.same(v, c[k], k) end
+      local cleared = {}
+      for k in pairs(FULL) do
+        if k ~= "customer_name" and k ~= "tags" then cleared[k] = null end
+      end
+      assert.equal(200, (call("PUT", V1 .. "customer/4", { body = cleared })))
+      _, c = call("GET", V1 .. "customer/4")
+      for k in pairs(cleared) do assert.equal(null, c[k], k) end
+      assert.equal("Changed", c.customer_name)
+    end)
+
+    it("an exported customer imported back loses nothing", function()
+      local SERVER = { id = true, date_created = true, last_updated = true, deleted = true, contacts = true,
+        assay_customer_discounts = true, panel_customer_discounts = true, divisions = true, lab = true }
+      local _, page = call("GET", V1 .. "customer?page_size=50")
+      for _, exported in ipairs(page.data) do
+        local body = { contacts = {} }
+        for k, v in pairs(exported) do
+          if not SERVER[k] then body[k] = v end
+        end
+        local status, created = call("POST", V1 .. "customer", { body = body })
+        assert.equal(200, status, exported.id)
+        local _, imported = call("GET", V1 .. "customer/" .. created.id)
+        for k, v in pairs(exported) do
+          if not SERVER[k] then assert.same(v, imported[k], k .. " of customer " .. exported.id) end
+        end
+      end
+    end)
+
+    for _, case in ipairs {
+      { "id", 7, "id is set by QBench" },
+      { "date_created", "02/14/2025 06:57 PM", "date_created is set by QBench" },
+      { "last_updated", "1739559420", "last_updated is set by QBench" },
+      { "deleted", false, "deleted is set by QBench (DELETE the customer)" },
+      { "assay_customer_discounts", {}, "assay_customer_discounts changes through customer/{id}/assays" },
+      { "panel_customer_discounts", {}, "panel_customer_discounts changes through customer/{id}/panels" },
+      { "lab", null, "lab cannot be written through v1" },
+      { "divisions", {}, "divisions cannot be written through v1" },
+      { "customer_nmae", "typo", "unknown customer field 'customer_nmae'" },
+      { "payment_term_days", "30", "payment_term_days must be an integer or null" },
+      { "payment_term_days", 30.5, "payment_term_days must be an integer or null" },
+      { "company_discount", "5%", "company_discount must be a number or null" },
+      { "account_number", 5, "account_number must be a string or null" },
+      { "initial_quickbooks_details", { qb_id = "7" }, "initial_quickbooks_details must be a string or null" },
+    } do
+      it("refuses " .. case[1] .. " = " .. tostring(case[2]) .. " in POST and PUT, naming it", function()
+        local status, body = call("POST", V1 .. "customer", { body = { customer_name = "N", [case[1]] = case[2] } })
+        assert.equal(400, status)
+        assert.same({ message = case[3] }, body)
+        local _, list = call("GET", V1 .. "customer?page_size=1")
+        assert.equal(75, list.total_count)
+        local _, before = call("GET", V1 .. "customer/5")
+        status, body = call("PUT", V1 .. "customer/5", { body = { comments = "changed", [case[1]] = case[2] } })
+        assert.equal(400, status)
+        assert.same({ message = case[3] }, body)
+        local _, after = call("GET", V1 .. "customer/5")
+        assert.same(before, after)
+      end)
+    end
+
+    it("refuses a contact field the document does not define", function()
+      local status, body = call("POST", V1 .. "customer", { body = { customer_name = "N",
+        contacts = { { id = 1, phone = "1" } } } })
+      assert.equal(400, status)
+      assert.same({ message = "contacts[1].phone is not a contact field (id, first_name, last_name, email_address)" }, body)
+    end)
+  end)
+
   describe("PUT customer/{id}", function()
     it("updates the given fields, keeps the others and replaces the contacts", function()
       call("PUT", V1 .. "customer/3", { body = { contacts = { { id = 4 }, { id = 5 } } } })

@@ -68,7 +68,7 @@ describe("sandbox contacts", function()
       { body = { id = 1, contacts = {} }, status = 400,
         message = "contacts must be a non-empty object keyed by contact id" },
       { body = { id = 1, contacts = { { receive_email = true } } }, status = 400,
-        message = "contacts must be an object keyed by contact id (got key 1)" },
+        message = "contacts must be a non-empty object keyed by contact id" },
       { body = { id = 1, contacts = { ["99"] = { receive_email = true } } }, status = 400,
         message = "contacts.99: contact 99 does not exist" },
       { body = { id = 1, contacts = { ["2"] = { Portal_user = false } } }, status = 400,

@@ -61,7 +61,7 @@ describe("sandbox token endpoint", function()
 
   setup(function()
     sb = helper.start { "--token", "static", "--client-id", CLIENT_ID, "--client-secret", SECRET,
-      "--token-ttl", "1", "--quiet", "--die-with-parent" }
+      "--token-ttl", "0.2", "--quiet", "--die-with-parent" }
   end)
   teardown(function() sb.stop() end)
 
@@ -79,12 +79,12 @@ describe("sandbox token endpoint", function()
     local status, body, headers = grant(jwt(claims()))
     assert.equal(200, status)
     assert.equal("Bearer", body.token_type)
-    assert.equal(1, body.expires_in)
+    assert.equal(0.2, body.expires_in)
     assert.matches("^%x+%-%x+%-4%x+%-%x+%-%x+$", body.access_token)
     assert.matches("GMT$", headers.date)
     local ok = helper.call("GET", "/qbench/api/v1/customer/1", { target = sb, token = body.access_token })
     assert.equal(200, ok)
-    os.execute("sleep 1.1")
+    os.execute("sleep 0.3")
     local expired, err = helper.call("GET", "/qbench/api/v1/customer/1", { target = sb, token = body.access_token })
     assert.equal(401, expired)
     assert.same({ error = "invalid_token", error_description = "The access token has expired" }, err)

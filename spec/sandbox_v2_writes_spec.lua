@@ -130,7 +130,7 @@ describe("sandbox v2 writes", function()
 
   describe("body checks", function()
     it("names every required field that is missing, per record", function()
-      local status, body = call("POST", V2 .. "tests", { body = { { sample_id = 1, assay_id = 1 }, {} } })
+      local status, body = call("POST", V2 .. "tests", { body = { { sample_id = 1, assay_id = 1 }, core.object {} } })
       assert_bad(status, body, {
         { field = "[1].assay_id", message = "is required" },
         { field = "[1].sample_id", message = "is required" },
@@ -332,10 +332,11 @@ describe("sandbox v2 body checker", function()
   setup(function()
     package.preload["sandbox.json"] = function() return core end
     package.preload["sandbox.text"] = function() return dofile("csrc/sandbox/lua/text.lua") end
+    package.preload["sandbox.jsontype"] = function() return dofile("csrc/sandbox/lua/jsontype.lua") end
     validate = dofile("csrc/sandbox/lua/lims/validate.lua")
   end)
   teardown(function()
-    package.preload["sandbox.json"], package.preload["sandbox.text"] = nil, nil
+    package.preload["sandbox.json"], package.preload["sandbox.text"], package.preload["sandbox.jsontype"] = nil, nil, nil
   end)
 
   it("checks enums exactly", function()

@@ -26,8 +26,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
-#include "qbench_json.h"
 #include "sandbox/sandbox.h"
 
 /* Larger bodies are refused with 413: the sandbox is not a storage test. */
@@ -574,6 +576,17 @@ static void set_int(lua_State *L, const char *k, long v)
 	lua_setfield(L, -2, k);
 }
 
+/* Whole seconds as an integer (so 3600 stays 3600 in JSON), fractions as a float. */
+static void set_seconds(lua_State *L, const char *k, double v)
+{
+	lua_Integer n;
+	if (lua_numbertointeger(v, &n) && (double)n == v)
+		lua_pushinteger(L, n);
+	else
+		lua_pushnumber(L, (lua_Number)v);
+	lua_setfield(L, -2, k);
+}
+
 static void set_str(lua_State *L, const char *k, const char *v)
 {
 	if (v == NULL)
@@ -582,7 +595,10 @@ static void set_str(lua_State *L, const char *k, const char *v)
 	lua_setfield(L, -2, k);
 }
 
-/* Runs in protected mode: require "sandbox.app" and keep app.init(config). */
+/*
+ * Runs in protected mode: require "sandbox.app" and app.init(config), which
+ * returns the handler, or nil and why the configuration is refused.
+ */
 static int load_app(lua_State *L)
 {
 	const struct sb_config *cfg = lua_touserdata(L, 1);
@@ -591,7 +607,7 @@ static int load_app(lua_State *L)
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	lua_pushcfunction(L, sb_native_open);
 	lua_setfield(L, -2, "sandbox.native");
-	lua_pushcfunction(L, qb_json_open);
+	lua_pushcfunction(L, sb_json_open);
 	lua_setfield(L, -2, "sandbox.json");
 	lua_pop(L, 1);
 	sb_embed_register(L);
@@ -606,18 +622,61 @@ static int load_app(lua_State *L)
 	set_str(L, "token", cfg->token);
 	set_str(L, "client_id", cfg->client_id);
 	set_str(L, "client_secret", cfg->client_secret);
-	set_int(L, "token_ttl", cfg->token_ttl);
+	set_seconds(L, "token_ttl", cfg->token_ttl);
 	set_int(L, "latency_ms", cfg->latency_ms);
 	set_int(L, "concurrency_limit", cfg->concurrency_limit);
 	set_int(L, "rate_limit_n", cfg->rate_limit_n);
-	set_int(L, "rate_limit_s", cfg->rate_limit_s);
+	set_seconds(L, "rate_limit_s", cfg->rate_limit_s);
 	set_int(L, "log_limit", cfg->log_limit);
 	set_int(L, "v2_scale", cfg->v2_scale);
 	set_str(L, "v2_sizes", cfg->v2_sizes);
-	lua_call(L, 1, 1);
-	if (!lua_isfunction(L, -1))
+	set_int(L, "strict_schema", cfg->strict_schema);
+	lua_call(L, 1, 2);
+	if (!lua_isfunction(L, -2) && !lua_isstring(L, -1))
 		return luaL_error(L, "sandbox.app.init did not return a handler");
-	return 1;
+	return 2;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* Checks the PEM texts before libmicrohttpd gets them, so a bad file is named. */
+static int check_tls(const struct sb_config *cfg, const char *cert, const char *key)
+{
+	BIO *bio = BIO_new_mem_buf(cert, -1);
+	X509 *x509 = bio != NULL ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
+	EVP_PKEY *pkey = NULL;
+	int ok = 0;
+
+	BIO_free(bio);
+	if (x509 == NULL) {
+		fprintf(stderr, "qbench-sandbox: %s holds no PEM certificate\n", cfg->tls_cert);
+		goto done;
+	}
+	bio = BIO_new_mem_buf(key, -1);
+	pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+	BIO_free(bio);
+	if (pkey == NULL) {
+		fprintf(stderr, "qbench-sandbox: %s holds no unencrypted PEM private key\n", cfg->tls_key);
+		goto done;
+	}
+	if (X509_check_private_key(x509, pkey) != 1) {
+		fprintf(stderr, "qbench-sandbox: the key in %s does not belong to the certificate in %s\n",
+		        cfg->tls_key, cfg->tls_cert);
+		goto done;
+	}
+	ok = 1;
+done:
+	X509_free(x509);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return ok;
 }
 
 struct sb_host *sb_host_start(const struct sb_config *cfg)
@@ -645,11 +704,17 @@ struct sb_host *sb_host_start(const struct sb_config *cfg)
 	lua_pushcfunction(host->L, traceback);
 	lua_pushcfunction(host->L, load_app);
 	lua_pushlightuserdata(host->L, (void *)cfg);
-	if (lua_pcall(host->L, 1, 1, 1) != LUA_OK) {
+	if (lua_pcall(host->L, 1, 2, 1) != LUA_OK) {
 		fprintf(stderr, "qbench-sandbox: cannot load the app: %s\n",
 		        lua_tostring(host->L, -1));
 		goto fail;
 	}
+	if (!lua_isfunction(host->L, -2)) {
+		/* A refused configuration (--v2-sizes): one line, no traceback. */
+		fprintf(stderr, "qbench-sandbox: %s\n", lua_tostring(host->L, -1));
+		goto fail;
+	}
+	lua_pop(host->L, 1);
 	host->handler_ref = luaL_ref(host->L, LUA_REGISTRYINDEX);
 	lua_settop(host->L, 0);
 	/* A request answers with little garbage; generational GC keeps pauses short. */
@@ -663,8 +728,10 @@ struct sb_host *sb_host_start(const struct sb_config *cfg)
 			goto fail;
 		}
 		host->tls_cert = read_file(cfg->tls_cert);
+		if (host->tls_cert == NULL)
+			goto fail;
 		host->tls_key = read_file(cfg->tls_key);
-		if (host->tls_cert == NULL || host->tls_key == NULL)
+		if (host->tls_key == NULL || !check_tls(cfg, host->tls_cert, host->tls_key))
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
@@ -694,7 +761,8 @@ struct sb_host *sb_host_start(const struct sb_config *cfg)
 			MHD_OPTION_END);
 	}
 	if (host->daemon == NULL) {
-		fprintf(stderr, "qbench-sandbox: cannot listen on 127.0.0.1:%ld\n", cfg->port);
+		fprintf(stderr, "qbench-sandbox: cannot listen on 127.0.0.1:%ld%s\n", cfg->port,
+		        host->tls_cert != NULL ? " (or libmicrohttpd refused the TLS certificate and key)" : "");
 		goto fail;
 	}
 	info = MHD_get_daemon_info(host->daemon, MHD_DAEMON_INFO_BIND_PORT);

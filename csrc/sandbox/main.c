@@ -30,21 +30,41 @@ static const char usage_text[] =
 	"  --token T                static bearer token accepted (default sandbox-token)\n"
 	"  --client-id ID           enable POST /qbench/oauth2/v1/token for this client\n"
 	"  --client-secret S        the client's HS256 secret (with --client-id)\n"
-	"  --token-ttl SECONDS      lifetime of issued access tokens (default 3600)\n"
+	"  --token-ttl SECONDS      lifetime of issued access tokens, e.g. 3600 or 0.2 (default 3600)\n"
 	"  --latency-ms N           delay every API answer by N ms\n"
 	"  --concurrency-limit N    429 when N requests are already in flight\n"
-	"  --rate-limit N/SECONDS   429 past N requests per fixed window\n"
+	"  --rate-limit N/SECONDS   429 past N requests per fixed window, e.g. 300/60 or 5/0.2\n"
 	"  --tls-cert FILE          serve HTTPS with this PEM certificate\n"
 	"  --tls-key FILE           ... and this PEM private key\n"
 	"  --log-limit N            keep the last N request-log entries (default 10000)\n"
 	"  --v2-scale N             multiply the v2 collections' default sizes by N (1..1000)\n"
 	"  --v2-sizes LIST          v2 sizes, e.g. samples=10000,orders=50 (unset ones follow)\n"
+	"  --strict-schema          v2 answers hold only values the OpenAPI description allows\n"
+	"                           (no null: such fields are left out)\n"
 	"  --die-with-parent        exit when the parent process dies\n"
 	"  --quiet                  no diagnostics on stderr except errors\n"
 	"  --help                   show this help\n"
 	"\n"
 	"Control endpoints (no token): GET /_sandbox/requests, POST /_sandbox/reset,\n"
 	"POST /_sandbox/faults, DELETE /_sandbox/faults.\n";
+
+/* The options that take a value, and those that do not. */
+static const char *const valued_options[] = {
+	"--port", "--customers", "--seed", "--token", "--client-id", "--client-secret",
+	"--token-ttl", "--latency-ms", "--concurrency-limit", "--rate-limit", "--tls-cert",
+	"--tls-key", "--log-limit", "--v2-scale", "--v2-sizes", NULL,
+};
+static const char *const flag_options[] = {
+	"--help", "-h", "--die-with-parent", "--quiet", "--strict-schema", NULL,
+};
+
+static int listed(const char *const *list, const char *a)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, a) == 0)
+			return 1;
+	return 0;
+}
 
 static void usage_error(const char *fmt, const char *arg)
 {
@@ -70,6 +90,41 @@ static long parse_long(const char *flag, const char *s, long min, long max)
 	return v;
 }
 
+/* Digits with an optional fraction: "60", "0.25"; no sign, exponent, hex or spaces. */
+static int decimal_text(const char *s)
+{
+	const char *p = s;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == s)
+		return 0;
+	if (*p == '.') {
+		const char *f = ++p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == f)
+			return 0;
+	}
+	return *p == '\0';
+}
+
+/* Seconds, fractions allowed, from min to max (given as text for the message). */
+static double parse_seconds(const char *flag, const char *s, const char *min, const char *max)
+{
+	double v = 0;
+	if (decimal_text(s)) {
+		errno = 0;
+		v = strtod(s, NULL);
+	}
+	if (!decimal_text(s) || errno != 0 || v < strtod(min, NULL) || v > strtod(max, NULL)) {
+		fprintf(stderr, "qbench-sandbox: bad value for %s: '%s' (expected seconds from %s to %s, e.g. 60 or 0.25)\n\n",
+		        flag, s, min, max);
+		fputs(usage_text, stderr);
+		exit(2);
+	}
+	return v;
+}
+
 static void parse_rate(struct sb_config *cfg, const char *s)
 {
 	const char *slash = strchr(s, '/');
@@ -87,7 +142,7 @@ static void parse_rate(struct sb_config *cfg, const char *s)
 	n[len] = '\0';
 	cfg->rate_limit_n = parse_long("--rate-limit", n, 1, 100000000);
 	free(n);
-	cfg->rate_limit_s = parse_long("--rate-limit", slash + 1, 1, 86400);
+	cfg->rate_limit_s = parse_seconds("--rate-limit", slash + 1, "0.001", "86400");
 }
 
 int main(int argc, char **argv)
@@ -114,17 +169,15 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--quiet") == 0) {
 			cfg.quiet = 1;
 			takes = 0;
+		} else if (strcmp(a, "--strict-schema") == 0) {
+			cfg.strict_schema = 1;
+			takes = 0;
 		} else if (strncmp(a, "--", 2) != 0) {
 			usage_error("unexpected argument '%s'", a);
-		} else if (v == NULL) {
-			if (strcmp(a, "--port") && strcmp(a, "--customers") && strcmp(a, "--token")
-			    && strcmp(a, "--seed") && strcmp(a, "--client-id")
-			    && strcmp(a, "--client-secret") && strcmp(a, "--token-ttl")
-			    && strcmp(a, "--latency-ms") && strcmp(a, "--concurrency-limit")
-			    && strcmp(a, "--rate-limit") && strcmp(a, "--tls-cert")
-			    && strcmp(a, "--tls-key") && strcmp(a, "--log-limit")
-			    && strcmp(a, "--v2-scale") && strcmp(a, "--v2-sizes"))
-				usage_error("unknown option '%s'", a);
+		} else if (!listed(valued_options, a)) {
+			usage_error("unknown option '%s'", a);
+		} else if (v == NULL || listed(valued_options, v) || listed(flag_options, v)) {
+			/* "--client-secret --quiet": the next option is not a value. */
 			usage_error("option '%s' needs a value", a);
 		} else if (strcmp(a, "--port") == 0) {
 			cfg.port = parse_long(a, v, 0, 65535);
@@ -141,7 +194,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--client-secret") == 0) {
 			cfg.client_secret = v;
 		} else if (strcmp(a, "--token-ttl") == 0) {
-			cfg.token_ttl = parse_long(a, v, 1, 100000000);
+			cfg.token_ttl = parse_seconds(a, v, "0.001", "100000000");
 		} else if (strcmp(a, "--latency-ms") == 0) {
 			cfg.latency_ms = parse_long(a, v, 0, 600000);
 		} else if (strcmp(a, "--concurrency-limit") == 0) {
@@ -157,7 +210,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--v2-scale") == 0) {
 			cfg.v2_scale = parse_long(a, v, 1, 1000);
 		} else if (strcmp(a, "--v2-sizes") == 0) {
-			cfg.v2_sizes = v;
+			cfg.v2_sizes = v; /* checked by the Lua app */
 		} else {
 			usage_error("unknown option '%s'", a);
 		}

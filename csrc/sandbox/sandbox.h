@@ -19,22 +19,29 @@ struct sb_config {
 	const char *token;
 	const char *client_id;
 	const char *client_secret;
-	long token_ttl;
+	double token_ttl;         /* seconds, fractions allowed */
 	long latency_ms;
 	long concurrency_limit;   /* 0 = off */
 	long rate_limit_n;        /* 0 = off */
-	long rate_limit_s;
+	double rate_limit_s;      /* seconds, fractions allowed */
 	const char *tls_cert;
 	const char *tls_key;
 	long log_limit;
 	long v2_scale;            /* multiplies the v2 collections' default sizes */
 	const char *v2_sizes;     /* "samples=10000,tests=5" or NULL; checked by the Lua app */
+	int strict_schema;        /* v2 answers only hold what the OpenAPI description allows */
 	int die_with_parent;
 	int quiet;
 };
 
 /* native.c: the "sandbox.native" module (HMAC, base64url, clocks, random). */
 int sb_native_open(lua_State *L);
+
+/*
+ * json_exact.c: the "sandbox.json" module, the shared JSON table (qbench_json.h)
+ * whose decode also marks empty [] and {} and keeps numbers as spelt (2.0 is a float).
+ */
+int sb_json_open(lua_State *L);
 
 /* Generated from csrc/sandbox/lua/ (one module per file) by tools/embed_lua.lua. */
 void sb_embed_register(lua_State *L);

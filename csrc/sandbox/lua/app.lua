@@ -140,7 +140,7 @@ end
 
 local function reset(opts)
   customers_v1.reset(opts.customers or cfg.customers, opts.seed or cfg.seed, opts.total_pages)
-  lims.reset(opts.v2, opts.seed or cfg.seed)
+  lims.reset(opts.v2, opts.seed or cfg.seed, opts.strict_schema)
   sandbox.log = Log.new(cfg.log_limit)
   sandbox.faults:clear()
   limits:reset()
@@ -157,10 +157,12 @@ local function build_routes()
   return Router.new(entries)
 end
 
+-- Returns the handler, or nil and why the command line is refused.
 function M.init(config)
   cfg = config
   static_auth = "Bearer " .. cfg.token
-  lims.configure(cfg)
+  local ok, why = lims.configure(cfg)
+  if not ok then return nil, why end
   router = build_routes()
   limits = Limits.new(cfg.concurrency_limit, cfg.rate_limit_n, cfg.rate_limit_s)
   sandbox = { log = Log.new(cfg.log_limit), faults = Faults.new(), reset = reset }

@@ -2,10 +2,12 @@
 -- faulted or limited):
 --   GET    /_sandbox/requests  -> [{method, path, query, headers, body, remote_port}]
 --   POST   /_sandbox/reset     optional {"customers": N, "seed": S,
---                              "total_pages": "number"|"null"|"missing", "v2": {...sizes}}
+--                              "total_pages": "number"|"null"|"missing", "v2": {...sizes},
+--                              "strict_schema": true|false}
 --   POST   /_sandbox/faults    {"match": "METHOD /path*", "sequence": [...]}
 --   DELETE /_sandbox/faults
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local errors = require "sandbox.errors"
 local Faults = require "sandbox.faults"
 local sizes = require "sandbox.lims.sizes"
@@ -17,20 +19,13 @@ local M = {}
 
 local function message(status, text, headers) return status, errors.v1(text), headers end
 
-local function is_int(v) return math.type(v) == "integer" end
-
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n == #v
-end
+local is_int = jsontype.is_integer
 
 -- Checks a reset body; returns the options or nil and why not.
 local function reset_options(body)
   if not body:match("%S") then return {} end
   local v = decode(body)
-  if type(v) ~= "table" or not body:match("^%s*{") then
+  if not jsontype.is_object(v) then
     return nil, "reset body must be a JSON object {customers, seed}"
   end
   if v.customers ~= nil and (not is_int(v.customers) or v.customers < 0 or v.customers > 1000000) then
@@ -41,6 +36,9 @@ local function reset_options(body)
   if tp ~= nil and tp ~= "number" and tp ~= "null" and tp ~= "missing" then
     return nil, "total_pages must be \"number\", \"null\" or \"missing\""
   end
+  if v.strict_schema ~= nil and type(v.strict_schema) ~= "boolean" then
+    return nil, "strict_schema must be true or false"
+  end
   if v.v2 ~= nil then
     local err = sizes.check_table(v.v2)
     if err then return nil, "v2: " .. err end
@@ -50,11 +48,11 @@ end
 
 local function add_fault(faults, body)
   local v = decode(body)
-  if type(v) ~= "table" then return message(400, "faults body must be a JSON object") end
+  if not jsontype.is_object(v) then return message(400, "faults body must be a JSON object") end
   local m, p
   if type(v.match) == "string" then m, p = v.match:match("^(%S+)%s+(%S+)$") end
   if not m then return message(400, "match must be 'METHOD PATH', e.g. 'GET /qbench/api/v1/customer/7'") end
-  if not is_array(v.sequence) or #v.sequence == 0 then
+  if not jsontype.is_array(v.sequence) or #v.sequence == 0 then
     return message(400, "sequence must be a non-empty array")
   end
   for _, e in ipairs(v.sequence) do

@@ -1,5 +1,8 @@
 -- QBench's two 429 limits: requests in flight at once, and requests per
 -- fixed window (with the X-QBAPI-Throttle-* headers on every answer).
+-- A window of whole seconds (QBench's own) gives whole seconds everywhere;
+-- a fractional one (--rate-limit 5/0.2, for quick specs) gives the seconds
+-- left rounded up to the millisecond ("0.137").
 local native = require "sandbox.native"
 
 local Limits = {}
@@ -21,6 +24,13 @@ function Limits:over_concurrency(inflight)
   return nil
 end
 
+-- The seconds left in a window of `span` seconds, as text.
+local function seconds_left(span, left)
+  if math.type(span) == "integer" then return tostring(math.max(1, math.ceil(left))) end
+  local ms = math.max(1, math.ceil(left * 1000))
+  return (string.format("%d.%03d", ms // 1000, ms % 1000):gsub("%.?0+$", ""))
+end
+
 -- Counts the request in the window. Returns the throttle headers (nil when
 -- the limit is off) and, past the limit, the error text.
 function Limits:count()
@@ -31,11 +41,11 @@ function Limits:count()
   if now >= self.window_start + span then self.window_start, self.window_count = now, 0 end
   local count = self.window_count + 1
   self.window_count = count
-  local ttl = math.max(1, math.ceil(self.window_start + span - now))
-  local headers = { "X-QBAPI-Throttle-Request-Count", tostring(count), "X-QBAPI-Throttle-TTL", tostring(ttl) }
+  local ttl = seconds_left(span, self.window_start + span - now)
+  local headers = { "X-QBAPI-Throttle-Request-Count", tostring(count), "X-QBAPI-Throttle-TTL", ttl }
   if count > n then
-    return headers, string.format("ratelimit exceeded %d per %d seconds [current count: %d. Retry in %d seconds]",
-      n, span, count, ttl)
+    return headers, string.format("ratelimit exceeded %d per %s seconds [current count: %d. Retry in %s seconds]",
+      n, math.type(span) == "integer" and tostring(span) or string.format("%g", span), count, ttl)
   end
   return headers
 end

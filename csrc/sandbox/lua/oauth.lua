@@ -4,6 +4,7 @@
 -- /qbench/oauth2/v1/token; v2 (lims/auth_endpoints) takes it as multipart.
 local native = require "sandbox.native"
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local query = require "sandbox.query"
 local tokens = require "sandbox.tokens"
 
@@ -29,7 +30,7 @@ local function decode_part(part)
   local raw = native.b64url_decode(part)
   if not raw then return nil end
   local v = json.decode(raw)
-  if type(v) ~= "table" or raw:match("^%s*(.)") ~= "{" then return nil end
+  if not jsontype.is_object(v) then return nil end
   return v
 end
 

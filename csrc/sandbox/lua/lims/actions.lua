@@ -155,8 +155,8 @@ function M.email_invoice(ctx)
   touch_row(ctx, "invoices", ctx.path.invoice_id, { emailed = true, date_emailed = records.iso_time(now) })
   queue_id = queue_id + 1
   local n = type(ctx.body.emails) == "table" and #ctx.body.emails or 0
-  return 202, answers.encode_data { message = string.format("Invoice e-mail queued for %d recipient(s)", n),
-    queueId = queue_id }
+  return 202, answers.encode_data({ message = string.format("Invoice e-mail queued for %d recipient(s)", n),
+    queueId = queue_id }, ctx.op.record)
 end
 
 -- POST /payments/{payment_id}/send-email: 204.
@@ -233,7 +233,7 @@ function M.worksheet(col, name)
       out.worksheet_config = json.object { version = 1, sheets = json.array { "Sheet1" } }
     end
     if out.worksheet_processed ~= nil then out.worksheet_processed, out.worksheet_processed_error = true, false end
-    return 200, answers.encode_data(out)
+    return 200, answers.encode_data(out, ctx.op.record)
   end
 end
 

@@ -1,6 +1,8 @@
 -- v2 answer bodies: the list envelope, {"data": ...}, and the error shapes.
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local errors = require "sandbox.errors"
+local strict = require "sandbox.lims.strict"
 
 local M = {}
 
@@ -29,6 +31,23 @@ function M.data(encoded) return string.format('{"data":%s}', encoded) end
 
 function M.data_list(encoded_items) return '{"data":[' .. table.concat(encoded_items, ",") .. "]}" end
 
-function M.encode_data(value) return json.encode { data = value } end
+-- `schema` (optional): the schema of one record of the answer (the
+-- operation's `record`), which --strict-schema holds `value` to; `value` is
+-- one record, or a list of them (json.array).
+function M.encode_data(value, schema)
+  if schema and strict.enabled() then
+    if jsontype.is_array(value) then
+      local out = {}
+      for i, item in ipairs(value) do out[i] = strict.record(schema, item) end
+      value = json.array(out)
+    else
+      value = strict.record(schema, value)
+    end
+  end
+  return json.encode { data = value }
+end
+
+-- The JSON text of one record of a list answer (see encode_data).
+function M.encode_record(value, schema) return json.encode(strict.record(schema, value)) end
 
 return M

@@ -14,6 +14,7 @@ local actions = require "sandbox.lims.actions"
 local integrations = require "sandbox.lims.integrations"
 local auth_endpoints = require "sandbox.lims.auth_endpoints"
 local DB = require "sandbox.lims.db"
+local strict = require "sandbox.lims.strict"
 
 local M = {}
 
@@ -21,15 +22,20 @@ local cfg
 local command_line_sizes
 local db
 
+-- Returns true, or nil and why the command line is refused.
 function M.configure(config)
   cfg = config
   local t, why = sizes.parse_list(cfg.v2_sizes)
-  if not t then error(why, 0) end
+  if not t then return nil, why end
   command_line_sizes = t
+  return true
 end
 
--- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil.
-function M.reset(v2, seed)
+-- `v2`: the reset body's "v2" object (checked by sizes.check_table) or nil;
+-- `strict_schema`: the reset body's, or nil for --strict-schema's choice.
+function M.reset(v2, seed, strict_schema)
+  if strict_schema == nil then strict_schema = cfg.strict_schema == 1 end
+  strict.set(strict_schema)
   db = DB.new(sizes.resolve({ scale = cfg.v2_scale }, command_line_sizes, v2), seed)
 end
 
@@ -62,8 +68,14 @@ local SPECIAL = {
   ["GET auth/token/info"] = auth_endpoints.info,
 }
 
--- The id a path parameter gives, as the collection numbers it.
-local function path_id(ctx, col, name) return db:internal_id(col, ctx.path[name]) end
+-- The live record a path parameter names: its id as the collection numbers
+-- it, or nil and the 404 answer, which names the id as the path gave it
+-- ("api client x-1 not found").
+local function path_record(ctx, col, name)
+  local id = db:internal_id(col, ctx.path[name])
+  if id and db:exists(col, id) then return id end
+  return nil, answers.not_found(answers.noun(col) .. " " .. tostring(ctx.path[name]))
+end
 
 -- The handler of one operation: function(ctx) -> status, body, headers.
 local function handler_of(op)
@@ -85,10 +97,8 @@ local function handler_of(op)
     local parent_col = catalog.first_collection(op.path)
     local name = sub:match("^[%w%-]+/{([%w_]+)}")
     return function(ctx)
-      local id = path_id(ctx, parent_col, name)
-      if not id or not db:exists(parent_col, id) then
-        return answers.not_found(answers.noun(parent_col) .. " " .. tostring(ctx.path[name]))
-      end
+      local id, status, body = path_record(ctx, parent_col, name)
+      if not id then return status, body end
       return lists.list(db, op, ctx.args, child, { id = id, relation = relation })
     end
   end
@@ -100,8 +110,14 @@ local function handler_of(op)
     if op.method == "POST" then return function(ctx) return writes.create(db, op, col, ctx.body) end end
     if op.method == "PATCH" then return function(ctx) return writes.update(db, op, col, ctx.body) end end
   elseif col and one then
-    if op.method == "GET" then return function(ctx) return lists.get(db, col, path_id(ctx, col, one)) end end
-    if op.method == "DELETE" then return function(ctx) return writes.delete(db, col, path_id(ctx, col, one)) end end
+    local verb = op.method == "GET" and lists.get or op.method == "DELETE" and writes.delete
+    if verb then
+      return function(ctx)
+        local id, status, body = path_record(ctx, col, one)
+        if not id then return status, body end
+        return verb(db, col, id)
+      end
+    end
   end
   error("no sandbox handler for " .. key)
 end

@@ -69,10 +69,10 @@ end
 function M.info(ctx)
   local token = auth.bearer(ctx.req.headers)
   local left = token and token ~= ctx.cfg.token and tokens.check(token)
-  return 200, answers.encode_data {
+  return 200, answers.encode_data({
     active = true, token_type = "Bearer", client_id = left and ctx.cfg.client_id or null,
     static = token == ctx.cfg.token, expires_in = left and math.floor(left) or null,
-  }
+  }, ctx.op.record)
 end
 
 return M

@@ -38,7 +38,7 @@ function M.get(kind)
     if not map then return status, body end
     local e = ctx.path.entity_id
     if map[e] == nil then return answers.not_found(kind .. " mapping " .. tostring(e)) end
-    return 200, answers.encode_data(lists.mapping(kind, ctx.path.integration_id, e, map[e]))
+    return 200, answers.encode_data(lists.mapping(kind, ctx.path.integration_id, e, map[e]), ctx.op.record)
   end
 end
 
@@ -66,7 +66,7 @@ function M.create(kind)
       map[rec.entity_id] = rec.integration_vendor_id
       out[i] = lists.mapping(kind, iid, rec.entity_id, rec.integration_vendor_id)
     end
-    return 201, answers.encode_data(json.array(out))
+    return 201, answers.encode_data(json.array(out), ctx.op.record)
   end
 end
 

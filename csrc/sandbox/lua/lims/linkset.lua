@@ -1,6 +1,8 @@
 -- A many-to-many link set (customer <-> contact, batch <-> sample ...),
 -- looked up from either side, with optional data per link (a contact's
 -- flags for one customer, the amount of a payment applied to an invoice).
+local jsontype = require "sandbox.jsontype"
+
 local LinkSet = {}
 LinkSet.__index = LinkSet
 
@@ -39,11 +41,6 @@ function LinkSet:rights_of(a) return self.left[a] or EMPTY end
 function LinkSet:lefts_of(b) return self.right[b] or EMPTY end
 
 -- A set's ids, ascending.
-function LinkSet.sorted(set)
-  local out = {}
-  for id in pairs(set) do out[#out + 1] = id end
-  table.sort(out)
-  return out
-end
+LinkSet.sorted = jsontype.sorted_keys
 
 return LinkSet

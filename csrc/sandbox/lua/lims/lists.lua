@@ -230,7 +230,7 @@ function M.integration_list(db, op, args, kind, iid)
   local items = {}
   local first = (page_num - 1) * page_size + 1
   for i = first, math.min(first + page_size - 1, #ids) do
-    items[#items + 1] = json.encode(M.mapping(kind, iid, ids[i], map[ids[i]]))
+    items[#items + 1] = answers.encode_record(M.mapping(kind, iid, ids[i], map[ids[i]]), op.record)
   end
   return answers.page(items, page_num, page_size, #ids)
 end

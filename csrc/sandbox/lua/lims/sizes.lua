@@ -2,6 +2,8 @@
 -- --v2-scale, then --v2-sizes, then the reset body's "v2" object. A
 -- collection left unset follows its parent (samples: 3 per order, tests: 2
 -- per sample ...), so `{"samples": 10000}` also gives 20,000 tests.
+local jsontype = require "sandbox.jsontype"
+
 local M = {}
 
 -- At scale 1.
@@ -28,7 +30,7 @@ for _, name in ipairs(M.NAMES) do KNOWN[name] = true end
 
 -- Checks {"scale": N, "<collection>": N, ...}; nil when good, else why not.
 function M.check_table(t)
-  if type(t) ~= "table" or t[1] ~= nil then return "must be an object of collection sizes" end
+  if not jsontype.is_object(t) then return "must be an object of collection sizes" end
   for k, v in pairs(t) do
     if k == "scale" then
       if math.type(v) ~= "integer" or v < 1 or v > MAX_SCALE then

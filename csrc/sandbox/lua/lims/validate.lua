@@ -9,23 +9,12 @@
 --   "longer than N characters", "not valid UTF-8"
 -- null is accepted for an optional field (it clears it), not for a required one.
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local text = require "sandbox.text"
 
 local null = json.null
 
 local M = {}
-
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n == #v
-end
-
-local function is_object(v)
-  if type(v) ~= "table" then return false end
-  return next(v) == nil or v[1] == nil
-end
 
 local function join(path, name)
   if path == "" then return name end
@@ -44,13 +33,14 @@ local function check_free(v, path, errs)
   end
 end
 
+-- [] is not an object, {} not an array, 2.0 and 1e2 not integers (sandbox.jsontype).
 local TYPE_CHECKS = {
-  integer = function(v) return math.type(v) == "integer" end,
-  number = function(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end,
-  string = function(v) return type(v) == "string" end,
-  boolean = function(v) return type(v) == "boolean" end,
-  array = is_array,
-  object = is_object,
+  integer = jsontype.is_integer,
+  number = jsontype.is_number,
+  string = jsontype.is_string,
+  boolean = jsontype.is_boolean,
+  array = jsontype.is_array,
+  object = jsontype.is_object,
 }
 
 function check(schema, v, path, errs)

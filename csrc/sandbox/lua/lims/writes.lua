@@ -7,6 +7,7 @@
 -- Nested objects and arrays of objects are checked but not stored: links
 -- change through the sub-collection endpoints (lims/actions).
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local catalog = require "sandbox.lims.catalog"
 local relations = require "sandbox.lims.relations"
 local records = require "sandbox.lims.records"
@@ -20,12 +21,7 @@ local M = {}
 
 local noun = answers.noun
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = jsontype.sorted_keys
 
 -- Adds an error per field of `rec` that names a record that does not exist.
 function M.link_errors(db, rec, path, errs)

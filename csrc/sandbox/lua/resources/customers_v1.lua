@@ -1,6 +1,7 @@
 -- The 13 v1 Customers endpoints (QBench's Customers document) over the v1
 -- store: their routes, and each one's own checks and answers.
 local json = require "sandbox.json"
+local jsontype = require "sandbox.jsontype"
 local errors = require "sandbox.errors"
 local query = require "sandbox.query"
 local Store = require "sandbox.store"
@@ -27,24 +28,41 @@ end
 
 local OK = encode { message = "OK" }
 
-local function is_int(v) return math.type(v) == "integer" end
-local function is_num(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
-local function is_object(v) return type(v) == "table" and v[1] == nil end
-
--- A table decoded from a JSON array (or an empty one: {} and [] decode alike).
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  return n == #v
-end
+local is_int, is_num = jsontype.is_integer, jsontype.is_number
+local is_array, is_object = jsontype.is_array, jsontype.is_object
 
 -- ---------------------------------------------------------------- checks
 
--- Reads optional string-or-null fields of a customer body into `out`.
-local STRING_FIELDS = { "address", "phone", "fax", "comments", "email" }
+-- What a create or update body may hold: the fields of the Customers
+-- document and those real records carry with a known type (the API notes),
+-- each stored and shown as sent (null clears it). Every other field is
+-- refused, never dropped: an export imported back must lose nothing.
+local FIELD_TYPES = {
+  address = "string", phone = "string", fax = "string", comments = "string", email = "string",
+  account_number = "string", license_number = "string", billing_contact_name = "string",
+  billing_email = "string", initial_quickbooks_details = "string",
+  payment_term_days = "integer", company_discount = "number",
+}
+local TYPE_CHECKS = { string = jsontype.is_string, integer = is_int, number = is_num }
+local TYPE_NAMES = { string = "a string", integer = "an integer", number = "a number" }
+-- Fields of a customer a body cannot set, and why.
+local NOT_WRITABLE = {
+  id = "is set by QBench", date_created = "is set by QBench", last_updated = "is set by QBench",
+  deleted = "is set by QBench (DELETE the customer)",
+  assay_customer_discounts = "changes through customer/{id}/assays",
+  panel_customer_discounts = "changes through customer/{id}/panels",
+  lab = "cannot be written through v1", divisions = "cannot be written through v1",
+}
+local BODY_FIELDS = { customer_name = true, tags = true, contacts = true }
 
+local sorted_keys = jsontype.sorted_keys
+
+-- Reads the fields of a customer body into `out`; returns nil or the error text.
 local function check_customer_fields(body, out, creating)
+  for _, k in ipairs(sorted_keys(body)) do
+    if NOT_WRITABLE[k] then return k .. " " .. NOT_WRITABLE[k] end
+    if not FIELD_TYPES[k] and not BODY_FIELDS[k] then return "unknown customer field '" .. k .. "'" end
+  end
   local name = body.customer_name
   if name == nil then
     if creating then return "customer_name is required" end
@@ -53,10 +71,10 @@ local function check_customer_fields(body, out, creating)
   else
     out.customer_name = name
   end
-  for _, k in ipairs(STRING_FIELDS) do
-    local v = body[k]
+  for _, k in ipairs(sorted_keys(FIELD_TYPES)) do
+    local v, kind = body[k], FIELD_TYPES[k]
     if v ~= nil then
-      if v ~= null and type(v) ~= "string" then return k .. " must be a string or null" end
+      if v ~= null and not TYPE_CHECKS[kind](v) then return k .. " must be " .. TYPE_NAMES[kind] .. " or null" end
       out[k] = v
     end
   end
@@ -72,7 +90,8 @@ local function check_customer_fields(body, out, creating)
   return nil
 end
 
--- contacts: [{id = <existing contact>, first_name = ..., ...}]
+-- contacts: [{id = <existing contact>, first_name = ..., ...}]; the other
+-- fields of the document's contact are strings (null clears them).
 local CONTACT_STRINGS = { first_name = true, last_name = true, email_address = true }
 
 local function check_contacts_list(contacts)
@@ -84,7 +103,11 @@ local function check_contacts_list(contacts)
     if not store.contacts[ct.id] then
       return nil, string.format("contacts[%d].id: contact %d does not exist", i, ct.id)
     end
-    for k, v in pairs(ct) do
+    for _, k in ipairs(sorted_keys(ct)) do
+      local v = ct[k]
+      if k ~= "id" and not CONTACT_STRINGS[k] then
+        return nil, string.format("contacts[%d].%s is not a contact field (id, first_name, last_name, email_address)", i, k)
+      end
       if CONTACT_STRINGS[k] and v ~= null and type(v) ~= "string" then
         return nil, string.format("contacts[%d].%s must be a string or null", i, k)
       end
@@ -211,7 +234,7 @@ local function add_contacts(req)
   if not c then return s, b end
   local contacts = body.contacts
   if contacts == nil then return message(400, "contacts is required") end
-  if type(contacts) ~= "table" or next(contacts) == nil then
+  if not is_object(contacts) or next(contacts) == nil then
     return message(400, "contacts must be a non-empty object keyed by contact id")
   end
   local ids = {}
