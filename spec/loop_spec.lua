@@ -15,12 +15,12 @@ for name, make in pairs(LOOPS) do
     local slow, sb
     setup(function()
       sb = helper.sandbox()
-      slow = helper.start { "--latency-ms", "2000", "--token", "T", "--die-with-parent", "--quiet" }
+      slow = helper.start { "--latency-ms", "1000", "--token", "T", "--die-with-parent", "--quiet" }
     end)
     teardown(function() slow.stop() end)
     before_each(function() helper.reset() end)
 
-    it("a 10 ms timer keeps ticking while a call waits 2 s #serial", function()
+    it("a 10 ms timer keeps ticking while a call waits 1 s #serial", function()
       local loop = make()
       local qb <close> = qbench.new { url = slow.url, token = "T", loop = loop.adapter }
       local ticks, done, got = 0, false, nil
@@ -39,7 +39,7 @@ for name, make in pairs(LOOPS) do
       end)
       loop.run()
       assert.equal(1, got.id)
-      assert.is_true(took >= 2 and took < 4 * helper.time_scale, "took " .. tostring(took))
+      assert.is_true(took >= 1 and took < 2.5 * helper.time_scale, "took " .. tostring(took))
       local expected = took / 0.01
       assert.is_true(ticks >= 0.9 * expected, string.format("%d ticks of %.0f expected", ticks, expected))
     end)
@@ -124,11 +124,11 @@ for name, make in pairs(LOOPS) do
     end)
 
     it("pacing counts every coroutine of the client", function()
-      local limited = helper.start { "--rate-limit", "6/1", "--token", "T", "--die-with-parent", "--quiet" }
+      local limited = helper.start { "--rate-limit", "6/0.3", "--token", "T", "--die-with-parent", "--quiet" }
       local loop = make()
       local statuses = {}
       local qb <close> = qbench.new { url = limited.url, token = "T", loop = loop.adapter, retries = 0,
-        rate_limit = { requests = 6, per = 1 },
+        rate_limit = { requests = 6, per = 0.3 },
         on_request = function(i) statuses[i.status] = (statuses[i.status] or 0) + 1 end }
       for _ = 1, 3 do
         loop.spawn(function() for _ = 1, 6 do assert(qb.customer:get(1)) end end)
@@ -138,7 +138,8 @@ for name, make in pairs(LOOPS) do
       local took = core.time() - t0
       limited.stop()
       assert.same({ [200] = 18 }, statuses)
-      assert.is_true(took >= 1.9 and took < 4 * helper.time_scale, "took " .. took)
+      -- 18 requests, 6 per 0.3 s: two full waits.
+      assert.is_true(took >= 0.57 and took < 1.5 * helper.time_scale, "took " .. took)
     end)
 
     it("a coroutine abandoned mid-walk, then qb:close(), leaves no socket open", function()

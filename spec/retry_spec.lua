@@ -165,11 +165,11 @@ describe("backoff", function()
 end)
 
 describe("rate_limit", function()
-  it("paces 100 calls under the sandbox's --rate-limit 20/2 without a single 429", function()
-    local sb = helper.start { "--rate-limit", "20/2", "--die-with-parent", "--quiet" }
+  it("paces 100 calls under the sandbox's --rate-limit 20/0.4 without a single 429", function()
+    local sb = helper.start { "--rate-limit", "20/0.4", "--die-with-parent", "--quiet" }
     local statuses = {}
     local qb <close> = qbench.new {
-      url = sb.url, token = "sandbox-token", retries = 0, rate_limit = { requests = 20, per = 2 },
+      url = sb.url, token = "sandbox-token", retries = 0, rate_limit = { requests = 20, per = 0.4 },
       on_request = function(info) statuses[info.status] = (statuses[info.status] or 0) + 1 end,
     }
     local t0 = require("qbench.core").time()
@@ -177,8 +177,8 @@ describe("rate_limit", function()
     local took = require("qbench.core").time() - t0
     sb.stop()
     assert.same({ [200] = 100 }, statuses)
-    -- 100 calls at 20 per 2 s: four full waits, so about 8 s; a pacer that waits too long is a bug too.
-    assert.is_true(took >= 7.5 and took < 12 * helper.time_scale, "took " .. took)
+    -- 100 calls at 20 per 0.4 s: four full waits, so about 1.6 s; a pacer that waits too long is a bug too.
+    assert.is_true(took >= 1.5 and took < 3 * helper.time_scale, "took " .. took)
   end)
 
   it("waits, with an injected clock, exactly until the window has room", function()
