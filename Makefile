@@ -64,9 +64,12 @@ endef
 deps:
 	$(call install-missing,$(DEB_PACKAGES))
 
+# J spec files run at a time (tools/run_specs.lua), each in its own busted process with its
+# own sandbox; tests tagged #serial (timing ratios) run afterwards, one file at a time.
+J ?= 4
 test: deps
 	$(MAKE) all
-	$(BUSTED)
+	$(LUA) tools/run_specs.lua -j $(J) --busted '$(BUSTED)'
 
 demo: deps
 	$(MAKE) all
@@ -140,7 +143,8 @@ sanitize: deps all $(SAN_LUA)
 	env CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 	  $(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CC=$(CLANG) all
 	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
-	$(SAN_ENV) lua5.4 /usr/bin/busted --cpath='$(SAN_BUILD)/?.so'; rc=$$?; \
+	$(SAN_ENV) QBENCH_TIME_SCALE=2 lua5.4 tools/run_specs.lua -j $(J) --results $(SAN_BUILD)/spec-results \
+	  --busted "lua5.4 /usr/bin/busted --cpath='$(SAN_BUILD)/?.so'"; rc=$$?; \
 	if ls $(SAN_REPORTS) | grep -q .; then cat $(SAN_REPORTS)/*; echo "sanitizer reports above" >&2; exit 1; fi; \
 	exit $$rc
 	$(MAKE) --no-print-directory threads-tsan
