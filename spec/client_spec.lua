@@ -31,6 +31,9 @@ describe("qbench.new", function()
     raises("option timeout must be a number from 0.001 to 1000000, got %-1", { url = sb.url, token = "t", timeout = -1 })
     raises("option connect_timeout must be a number", { url = sb.url, token = "t", connect_timeout = "10" })
     raises("unknown option \"tokn\"", { url = sb.url, token = "t", tokn = "x" })
+    raises("unknown option \"timout\": did you mean 'timeout'%?", { url = sb.url, token = "t", timout = 5 })
+    raises("unknown option \"max_conncurrency\": did you mean 'max_concurrency'%?",
+      { url = sb.url, token = "t", max_conncurrency = 5 })
     raises("option insecure must be a boolean", { url = sb.url, token = "t", insecure = 1 })
   end)
 
