@@ -223,6 +223,21 @@ describe("what a failed write tells", function()
   end)
 end)
 
+describe("paths", function()
+  it("go out as given: libcurl squashes no dot segment, so what errors and plans show is what was sent", function()
+    local sb = helper.sandbox()
+    helper.reset()
+    local qb <close> = qbench.new { url = sb.url, token = sb.token, retries = 0 }
+    local path = "/qbench/api/v1/customer/../customer/./1"
+    local body, err = qb:request("GET", path)
+    assert.is_nil(body)
+    assert.equal(404, err.status)
+    assert.equal(path, err.path)
+    assert.equal(path, helper.last_request().path)
+    assert.same({ path }, { qb:plan(function(q) q:request("GET", path) end)[1].path })
+  end)
+end)
+
 describe("options that reach a header or the URL", function()
   local function refused(opts, pattern)
     local base = { url = "http://127.0.0.1:1", token = "t" }
