@@ -11,7 +11,8 @@ DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev \
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
                 clang libclang-rt-14-dev valgrind \
                 lua-argparse lua-check lua-ldoc lua-markdown luarocks cppcheck bsdutils \
-                lua-cqueues lua-luv lua-socket
+                lua-cqueues lua-luv lua-socket \
+                libsqlite3-dev sqlite3 libpq-dev postgresql
 
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
@@ -184,11 +185,12 @@ $(BUILD)/bench/curl_loop: bench/curl_loop.c
 # QBench's OpenAPI digest) and committed; `make api-check` (CI) regenerates them and fails
 # when the committed files differ, so they cannot drift from their source.
 V2_DIGEST    := api/qbench-api-v2.json
-API_OUTPUTS  := lua/qbench/v2/api doc/v2-operations.md csrc/sandbox/lua/v2
+API_OUTPUTS  := lua/qbench/v2/api doc/v2-operations.md csrc/sandbox/lua/v2 lua/qbench/mirror/columns.lua
 .PHONY: api api-check
 api:
 	$(LUA) tools/gen_v2_client.lua $(V2_DIGEST) lua/qbench/v2/api doc/v2-operations.md
 	$(LUA) tools/gen_v2_sandbox.lua $(V2_DIGEST) csrc/sandbox/lua/v2
+	$(LUA) tools/gen_mirror_columns.lua $(V2_DIGEST) lua/qbench/mirror/columns.lua
 
 api-check: api
 	@changed=$$(git status --porcelain -- $(API_OUTPUTS)); \
@@ -241,3 +243,23 @@ threads-tsan: $(SANDBOX) $(TSAN_BUILD)/qbench/core.so $(TSAN_BUILD)/spec-threads
 	kill $$sb; wait $$sb 2>/dev/null; \
 	if ls $(TSAN_REPORTS) | grep -q .; then cat $(TSAN_REPORTS)/*; echo "ThreadSanitizer reports above" >&2; exit 1; fi; \
 	exit $$rc
+
+# ---- qbench mirror: SQLite and PostgreSQL drivers (csrc/mirror/), Lua modules
+# qbench.mirror.sqlite and qbench.mirror.pq, apart from the core so that the
+# core never needs libsqlite3 or libpq. `make bench-mirror` runs bench/mirror.lua.
+MIRROR_MODS := $(BUILD)/qbench/mirror/sqlite.so $(BUILD)/qbench/mirror/pq.so
+all: $(MIRROR_MODS)
+
+$(BUILD)/qbench/mirror/sqlite.so: csrc/mirror/sqlite.c csrc/mirror/class.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(shell $(PKG_CONFIG) --cflags sqlite3 2>/dev/null) -shared $(LDFLAGS) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null)
+
+$(BUILD)/qbench/mirror/pq.so: csrc/mirror/pq.c csrc/mirror/class.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null) -shared $(LDFLAGS) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+
+.PHONY: bench-mirror
+bench-mirror: deps all
+	BENCH_BUILD=$(BUILD) $(LUA) bench/mirror.lua
