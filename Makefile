@@ -246,8 +246,8 @@ threads-tsan: $(SANDBOX) $(TSAN_BUILD)/qbench/core.so $(TSAN_BUILD)/spec-threads
 
 # ---- qbench mirror: SQLite and PostgreSQL drivers (csrc/mirror/), Lua modules
 # qbench.mirror.sqlite and qbench.mirror.pq, apart from the core so that the
-# core never needs libsqlite3 or libpq. `make bench-mirror` runs bench/mirror.lua.
-MIRROR_MODS := $(BUILD)/qbench/mirror/sqlite.so $(BUILD)/qbench/mirror/pq.so
+# core never needs libsqlite3 or libpq, and qbench.mirror.rows (column values). `make bench-mirror` runs bench/mirror.lua.
+MIRROR_MODS := $(BUILD)/qbench/mirror/sqlite.so $(BUILD)/qbench/mirror/pq.so $(BUILD)/qbench/mirror/rows.so
 all: $(MIRROR_MODS)
 
 $(BUILD)/qbench/mirror/sqlite.so: csrc/mirror/sqlite.c csrc/mirror/class.h
@@ -259,6 +259,10 @@ $(BUILD)/qbench/mirror/pq.so: csrc/mirror/pq.c csrc/mirror/class.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null) -shared $(LDFLAGS) -o $@ $< \
 	  $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+
+$(BUILD)/qbench/mirror/rows.so: csrc/mirror/rows.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -shared $(LDFLAGS) -o $@ $<
 
 .PHONY: bench-mirror
 bench-mirror: deps all

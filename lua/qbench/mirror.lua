@@ -101,13 +101,15 @@ end
 -- `overlap` (seconds, default 300),
 -- `lock_timeout` (seconds SQLite waits for another process's lock, default 5),
 -- `progress` (function(info), after every page: `collection`, `phase` ("live" or
--- "deleted"), `pages_done`, `total_pages`, `records`, `elapsed`),
+-- "deleted"), `pages_done`, `total_pages`, `records`, `elapsed`; and when a collection
+-- ends: `collection`, `done = true`, `report` (its entry of the report)),
 -- `warn` (function(collection, message), for each skipped record, up to MAX_WARNINGS per collection),
 -- `clock` (function() -> seconds, for tests)
 -- @treturn table the report: `ok` (no collection failed), `database` (the target as shown,
 -- without a password) and `collections`, one table per collection in order: `collection`,
 -- `mode` ("full" or "incremental"), `resumed`, `new`, `updated`, `deleted`, `unchanged`,
--- `skipped`, `pages`, `records`, `seconds`, `error` (an error object, when it failed);
+-- `skipped`, `pages` (of the whole walk, a resumed one too), `records` (read by this run),
+-- `seconds`, `db_seconds` (of them, in the database), `error` (an error object, when it failed);
 -- or nil and an error object when the database cannot be opened
 -- @usage local report = assert(require("qbench.mirror").run{client = qb, db = "lab.db", collections = {"samples"}})
 function M.run(opts)
@@ -154,6 +156,7 @@ function M.run(opts)
     end
     entry.started = nil
     report.collections[#report.collections + 1] = entry
+    ctx.progress { collection = name, done = true, report = entry }
   end
   return report
 end

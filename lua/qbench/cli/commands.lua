@@ -11,6 +11,7 @@ local M = {}
 function M.handler(a)
   if a.command == "request" then return require("qbench.cli.commands.request").request end
   if a.command == "v2" then return require("qbench.cli.commands.v2").run end
+  if a.command == "mirror" then return require("qbench.cli.commands.mirror").run end
   local customers = require "qbench.cli.commands.customers"
   local action = a.action
   if action == "contacts" then

@@ -217,6 +217,7 @@ Exit status: 0 success, 1 API or network failure (one line on stderr), 2 usage e
   add_customers(p)
   add_request(p)
   v2_parser.add(p, v2_collection(argv))
+  require("qbench.cli.commands.mirror").add(p) -- `qbench mirror`
   return p
 end
 

@@ -111,7 +111,8 @@ local function save_page(ctx, t, state, page, deleted)
   end
   return transaction(ctx.store, function()
     local existing, err = {}, nil
-    if #ids > 0 then existing, err = t:existing(encode(ids)) end
+    -- A walk that began on an empty table has only its own rows to find: none to look up.
+    if #ids > 0 and not ctx.fresh then existing, err = t:existing(encode(ids)) end
     if not existing then return nil, err end
     local flag = deleted and 1 or 0
     local seen = {}
@@ -160,8 +161,10 @@ local function walk_phase(ctx, t, state, filter, report)
   local function iterate()
     for page in ctx.client.v2[t.name]:pages(opts) do
       local n = type(page.data) == "table" and #page.data or 0
+      local began = ctx.clock()
       local ok, err = save_page(ctx, t, state, page, deleted)
       if not ok then return nil, err end
+      report.db_seconds = report.db_seconds + (ctx.clock() - began)
       report.records = report.records + n
       ctx.progress { collection = t.name, phase = state.phase, pages_done = state.page,
         total_pages = math.tointeger(page.total_pages), records = report.records, elapsed = ctx.clock() - report.started }
@@ -179,7 +182,7 @@ end
 -- updated =, deleted =, unchanged =, skipped =, pages =, records =, seconds =}), or nil,
 -- the report and an error object. The walks raise the client's errors (the caller catches them).
 function M.collection(ctx, name)
-  local report = { collection = name, pages = 0, records = 0, started = ctx.clock() }
+  local report = { collection = name, pages = 0, records = 0, db_seconds = 0, started = ctx.clock() }
   local function failed(err)
     report.seconds = ctx.clock() - report.started
     return nil, report, err
@@ -192,7 +195,10 @@ function M.collection(ctx, name)
   state, err = read_state(ctx.cp, name)
   if err then return failed(err) end
   report.resumed = state ~= nil and state.state == "walking" and not ctx.full
+  ctx.fresh = false
   if not report.resumed then
+    ctx.fresh, err = t:is_empty()
+    if ctx.fresh == nil then return failed(err) end
     local incremental = filter and not ctx.full and state and state.state == "done" and state.next_since
     state = {
       collection = name, state = "walking", mode = incremental and "incremental" or "full", phase = "live",

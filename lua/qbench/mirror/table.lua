@@ -7,6 +7,7 @@
 -- @local
 
 local core = require "qbench.core"
+local rows = require "qbench.mirror.rows"
 local schema = require "qbench.mirror.schema"
 
 local M = {}
@@ -24,6 +25,14 @@ local function kind_of_declared(t)
   if t:find("INT") then return "integer" end
   if t:find("REAL") or t:find("DOUBLE") or t:find("FLOA") then return "real" end
   return "text"
+end
+
+-- A column of the record's: its name and kind, also in the arrays rows.fill reads.
+local function add(self, name, kind)
+  self.cols[#self.cols + 1] = { name = name, kind = kind }
+  self.names[#self.names + 1], self.kinds[#self.kinds + 1] = name, kind
+  self.coercers[#self.coercers + 1] = schema.coerce[kind]
+  self.known[name] = kind
 end
 
 local function column_list(self)
@@ -52,8 +61,7 @@ end
 local function add_column(self, name, kind)
   local ok, err = self.store:exec(string.format("ALTER TABLE %s ADD COLUMN %s %s", self.q, quote(name), self.store.types[kind]))
   if not ok then return nil, err end
-  self.cols[#self.cols + 1] = { name = name, kind = kind, coerce = schema.coerce[kind] }
-  self.known[name] = kind
+  add(self, name, kind)
   return true
 end
 
@@ -62,7 +70,8 @@ end
 function M.open(store, name)
   local def = schema.table_of(name)
   local self = setmetatable({ store = store, name = name, q = quote(name), id_kind = def.id_kind,
-    cols = {}, known = { id = def.id_kind }, grown = 0, ignored = {}, values = {} }, Table)
+    cols = {}, names = {}, kinds = {}, coercers = {}, known = { id = def.id_kind }, grown = 0, ignored = {},
+    values = {} }, Table)
   local have, err = store:columns(name)
   if have == nil then return nil, err end
   local ok
@@ -85,8 +94,7 @@ function M.open(store, name)
   end
   for _, c in ipairs(def.columns) do
     if have[c[1]] then
-      self.cols[#self.cols + 1] = { name = c[1], kind = c[2], coerce = schema.coerce[c[2]] }
-      self.known[c[1]] = c[2]
+      add(self, c[1], c[2])
     else
       ok, err = add_column(self, c[1], c[2]) -- the digest grew since the table was made
       if not ok then return failed(err) end
@@ -99,9 +107,7 @@ function M.open(store, name)
   end
   table.sort(extra)
   for _, n in ipairs(extra) do
-    local kind = kind_of_declared(have[n])
-    self.cols[#self.cols + 1] = { name = n, kind = kind, coerce = schema.coerce[kind] }
-    self.known[n] = kind
+    add(self, n, kind_of_declared(have[n]))
     self.grown = self.grown + 1
   end
   ok, err = store:commit()
@@ -112,6 +118,7 @@ function M.open(store, name)
   local statements = {
     lookup = string.format("SELECT %s, %s, %s FROM %s WHERE %s %s", quote "id", quote(RAW), quote(DELETED), q, quote "id", ids_in),
     touch = string.format("UPDATE %s SET %s = %s WHERE %s %s", q, quote(RUN), p(2), quote "id", ids_in),
+    any = string.format("SELECT 1 FROM %s LIMIT 1", q),
     sweep = string.format("UPDATE %s SET %s = 1 WHERE %s = 0 AND (%s IS NULL OR %s <> %s)",
       q, quote(DELETED), quote(DELETED), quote(RUN), quote(RUN), p(1)),
   }
@@ -143,30 +150,33 @@ function Table:grow(record)
   return true
 end
 
+--- Does the table hold no row at all?
+function Table:is_empty()
+  local r = table.pack(self.any:first())
+  if r[1] == nil and r.n >= 2 then return nil, r[2] end
+  return r.n == 0
+end
+
 --- The stored rows of `ids` (a JSON array text): {[id] = {raw, deleted}}, or nil, err.
 function Table:existing(ids_json)
-  local rows, err = self.lookup:rows({ ids_json }, 1)
-  if not rows then return nil, err end
+  local found, err = self.lookup:rows({ ids_json }, 1)
+  if not found then return nil, err end
   local out = {}
-  for _, r in ipairs(rows) do out[r[1]] = { r[2], r[3] } end
+  for _, r in ipairs(found) do out[r[1]] = { r[2], r[3] } end
   return out
 end
 
 --- Writes one record: its id, its columns, `raw` (its JSON), deleted (0/1) and the walk's run.
 function Table:write(id, record, raw, deleted, run)
-  local v, cols = self.values, self.cols
+  local v = self.values
   v[1] = id
-  for i = 1, #cols do
-    local c = cols[i]
-    v[i + 1] = c.coerce(record[c.name])
-  end
-  local n = #cols + 1
+  local n = rows.fill(record, raw, self.names, self.kinds, self.coercers, v, 1) + 1
   v[n + 1], v[n + 2], v[n + 3] = raw, deleted, run
   return self.upsert:run(v, self.nvalues)
 end
 
 function Table:close()
-  for _, key in ipairs { "lookup", "touch", "sweep", "upsert" } do
+  for _, key in ipairs { "lookup", "touch", "any", "sweep", "upsert" } do
     if self[key] then self[key]:close() end
   end
 end
