@@ -164,6 +164,37 @@ describe("qbench mirror (PostgreSQL)", function()
     same_as_sqlite(db, { "samples" })
   end)
 
+  it("runs the README's turnaround query in its PostgreSQL form", function()
+    if not need_cluster() then return end
+    local f = assert(io.open("README.md", "rb"))
+    local text = f:read("a"):match("\n## Mirror a QBench instance into a database\n(.-)\n## ")
+    f:close()
+    local sql = text:match("```sql\n(.-)```")
+    -- The section says which expression PostgreSQL reads instead of SQLite's julianday difference.
+    local pg_avg = text:match("In PostgreSQL the same query reads `(.-)`"):gsub("%s+", " ")
+    local sqlite_avg = "avg(julianday(t.complete_date) - julianday(t.date_created))"
+    local start = assert(sql:find(sqlite_avg, 1, true), "the query's average")
+    sql = sql:sub(1, start - 1) .. pg_avg .. sql:sub(start + #sqlite_avg)
+    assert(mh.run(sb, cluster.url, { collections = { "tests", "assays" } }))
+    local db = dir .. "/lab.db"
+    assert(mh.run(sb, db, { collections = { "tests", "assays" } }))
+    local ok, out = sh("psql " .. q(cluster.url) .. " -At -F '|' -c " .. q(sql))
+    assert(ok, out)
+    local rows = {}
+    for line in out:gmatch("[^\n]+") do
+      local title, n, days = line:match("^(.-)|(%d+)|(%-?[%d.]+)$")
+      assert(title, line)
+      rows[title] = { tonumber(n), tonumber(days) }
+    end
+    local count = 0
+    for _, r in ipairs(mh.query(db, sql:gsub(pg_avg:gsub("%p", "%%%0"), sqlite_avg))) do
+      count = count + 1
+      assert.equal(r.tests, rows[r.test][1], r.test)
+      assert.is_true(math.abs(r.mean_days - rows[r.test][2]) < 0.051, r.test)
+    end
+    assert.is_true(count >= 5)
+  end)
+
   it("never shows the URL's password", function()
     if not need_cluster() then return end
     local url = string.format("postgresql://qbench:s3cret-pw@/postgres?host=%s&port=1", cluster.dir)
