@@ -42,15 +42,14 @@ end
 local cjson = require "cjson"
 
 local BUILD = os.getenv("BENCH_BUILD") or "build"
-local function env_int(name, default)
+-- The settings, each from its environment variable when set.
+local settings = { BENCH_REPS = 3, BENCH_SAMPLES = 50000, BENCH_SMALL = 5000, BENCH_LATENCY_MS = 20 }
+for name in pairs(settings) do
   local v = os.getenv(name)
-  if v == nil or v == "" then return default end
-  return assert(math.tointeger(tonumber(v)), name .. " must be an integer")
+  if v and v ~= "" then settings[name] = assert(math.tointeger(tonumber(v)), name .. " must be an integer") end
 end
-local REPS = env_int("BENCH_REPS", 3)
-local SAMPLES = env_int("BENCH_SAMPLES", 50000)
-local SMALL = env_int("BENCH_SMALL", 5000)
-local LATENCY_MS = env_int("BENCH_LATENCY_MS", 20)
+local REPS, SAMPLES, SMALL = settings.BENCH_REPS, settings.BENCH_SAMPLES, settings.BENCH_SMALL
+local LATENCY_MS = settings.BENCH_LATENCY_MS
 local SANDBOX = BUILD .. "/qbench-sandbox"
 local OUT = BUILD .. "/bench/mirror.md"
 
