@@ -2,6 +2,8 @@
  * qbench.mirror.rows: the values of a record's columns, at C speed.
  *
  *   rows.fill(record, raw, names, kinds, coercers, out, offset) --> n
+ *   rows.unknown(record, known, ignored) --> does the record have a non-null
+ *       value under a key that is in neither table? (a column may have to be added)
  *
  * For column i (1..#names) it reads record[names[i]] and stores what the
  * column holds in out[offset + i]. The rules are qbench.mirror.schema's
@@ -198,9 +200,37 @@ static int l_fill(lua_State *L) {
   return 1;
 }
 
+static int l_unknown(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    if (lua_type(L, -1) != LUA_TLIGHTUSERDATA) {
+      lua_pushvalue(L, -2);
+      int known = lua_rawget(L, 2) != LUA_TNIL;
+      lua_pop(L, 1);
+      if (!known) {
+        lua_pushvalue(L, -2);
+        known = lua_rawget(L, 3) != LUA_TNIL;
+        lua_pop(L, 1);
+      }
+      if (!known) {
+        lua_pushboolean(L, 1);
+        return 1;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
 int luaopen_qbench_mirror_rows(lua_State *L) {
-  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, l_fill);
   lua_setfield(L, -2, "fill");
+  lua_pushcfunction(L, l_unknown);
+  lua_setfield(L, -2, "unknown");
   return 1;
 }

@@ -109,7 +109,8 @@ end
 -- without a password) and `collections`, one table per collection in order: `collection`,
 -- `mode` ("full" or "incremental"), `resumed`, `new`, `updated`, `deleted`, `unchanged`,
 -- `skipped`, `pages` (of the whole walk, a resumed one too), `records` (read by this run),
--- `seconds`, `db_seconds` (of them, in the database), `error` (an error object, when it failed);
+-- `seconds`, `work_seconds` (of them, saving pages: JSON, columns and the database),
+-- `db_seconds` (of those, in the page's transaction), `error` (an error object, when it failed);
 -- or nil and an error object when the database cannot be opened
 -- @usage local report = assert(require("qbench.mirror").run{client = qb, db = "lab.db", collections = {"samples"}})
 function M.run(opts)

@@ -109,7 +109,12 @@ local function save_page(ctx, t, state, page, deleted)
       if lu and (state.watermark == nil or lu > state.watermark) then state.watermark = lu end
     end
   end
-  return transaction(ctx.store, function()
+  local began = ctx.clock()
+  local function timed(ok, err)
+    ctx.db_seconds = ctx.db_seconds + (ctx.clock() - began)
+    return ok, err
+  end
+  return timed(transaction(ctx.store, function()
     local existing, err = {}, nil
     -- A walk that began on an empty table has only its own rows to find: none to look up.
     if #ids > 0 and not ctx.fresh then existing, err = t:existing(encode(ids)) end
@@ -145,7 +150,7 @@ local function save_page(ctx, t, state, page, deleted)
     end
     state.page, state.pages = state.page + 1, state.pages + 1
     return write_state(ctx.cp, state)
-  end)
+  end))
 end
 
 local PHASES = { "live", "deleted" }
@@ -164,7 +169,7 @@ local function walk_phase(ctx, t, state, filter, report)
       local began = ctx.clock()
       local ok, err = save_page(ctx, t, state, page, deleted)
       if not ok then return nil, err end
-      report.db_seconds = report.db_seconds + (ctx.clock() - began)
+      report.work_seconds = report.work_seconds + (ctx.clock() - began)
       report.records = report.records + n
       ctx.progress { collection = t.name, phase = state.phase, pages_done = state.page,
         total_pages = math.tointeger(page.total_pages), records = report.records, elapsed = ctx.clock() - report.started }
@@ -182,7 +187,8 @@ end
 -- updated =, deleted =, unchanged =, skipped =, pages =, records =, seconds =}), or nil,
 -- the report and an error object. The walks raise the client's errors (the caller catches them).
 function M.collection(ctx, name)
-  local report = { collection = name, pages = 0, records = 0, db_seconds = 0, started = ctx.clock() }
+  local report = { collection = name, pages = 0, records = 0, work_seconds = 0, started = ctx.clock() }
+  ctx.db_seconds = 0
   local function failed(err)
     report.seconds = ctx.clock() - report.started
     return nil, report, err
@@ -236,7 +242,7 @@ function M.collection(ctx, name)
   end)
   if not ok then return failed(err) end
   for _, k in ipairs(COUNTS) do report[k] = state[k] end
-  report.seconds = ctx.clock() - report.started
+  report.seconds, report.db_seconds = ctx.clock() - report.started, ctx.db_seconds
   return report
 end
 

@@ -134,6 +134,7 @@ end
 --- Adds a column for each safe record key the table does not have (inside the
 -- caller's transaction). Returns true, or nil and an error object.
 function Table:grow(record)
+  if not rows.unknown(record, self.known, self.ignored) then return true end
   local added = false
   for k, v in pairs(record) do
     if not self.known[k] and v ~= null and not self.ignored[k] then
