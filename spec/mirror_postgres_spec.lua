@@ -195,6 +195,25 @@ describe("qbench mirror (PostgreSQL)", function()
     assert.is_true(count >= 5)
   end)
 
+  it("lets one mirror at a time write to a database", function()
+    if not need_cluster() then return end
+    helper.faults("GET /qbench/api/v2/teams*", { "stall:3000" })
+    local first = process.start({ "lua5.4", "bin/qbench", "mirror", "--no-progress", cluster.url, "teams" },
+      { env = { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }, timeout = 60 })
+    local walking
+    for _ = 1, 100 do
+      local _, out = sh("psql " .. q(cluster.url) .. " -At -c \"SELECT state FROM _qbench_sync WHERE collection = 'teams'\"")
+      walking = out:match("^(%a+)")
+      if walking == "walking" then break end
+      os.execute("sleep 0.05")
+    end
+    assert.equal("walking", walking)
+    local r = process.qbench(sb, { "mirror", cluster.url, "teams" }, { timeout = 30 })
+    assert.equal(1, r.status)
+    assert.matches("another qbench mirror is writing to this database", r.err)
+    assert.equal(0, first.wait().status)
+  end)
+
   it("never shows the URL's password", function()
     if not need_cluster() then return end
     local url = string.format("postgresql://qbench:s3cret-pw@/postgres?host=%s&port=1", cluster.dir)

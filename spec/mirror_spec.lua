@@ -279,6 +279,27 @@ describe("qbench mirror (SQLite)", function()
       assert.equal(20, mh.entry(again, "orders").new)
     end)
 
+    it("a second mirror of the same database stops at once while the first runs, exit 1", function()
+      local db = dir .. "/lab.db"
+      helper.faults("GET /qbench/api/v2/teams*", { "stall:3000" })
+      local first = process.start({ "lua5.4", "bin/qbench", "mirror", "--no-progress", db, "teams" },
+        { env = { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }, timeout = 60 })
+      local walking
+      for _ = 1, 100 do
+        local ok, rows = pcall(mh.query, db, "SELECT state FROM _qbench_sync WHERE collection = 'teams'")
+        walking = ok and rows[1] and rows[1].state
+        if walking == "walking" then break end
+        os.execute("sleep 0.05")
+      end
+      assert.equal("walking", walking)
+      local r = process.qbench(sb, { "mirror", db, "teams" }, { timeout = 30 })
+      assert.equal(1, r.status)
+      assert.matches("qbench: mirror .*lab%.db %(database%): another qbench mirror is writing to this database\n$", r.err)
+      local done = first.wait()
+      assert.equal(0, done.status, done.err)
+      assert.matches("\nteams +full +4 ", done.out)
+    end)
+
     it("a SQLite file another process has locked is a clear error, exit 1", function()
       local db = dir .. "/lab.db"
       local holder = assert(io.popen("sqlite3 " .. helper.shell_quote(db) .. " >/dev/null 2>&1", "w"))

@@ -10,6 +10,8 @@
  *   st:first(values, n)                --> the first row's columns (nothing without a row) | nil, msg, code
  *   st:rows(values, n)                 --> {{col, ...}, ...} | nil, msg, code
  *   st:close(); db:close()             -- also __gc and __close
+ *   local lock = sqlite.lock(path)     --> lock | nil, msg, "held"
+ *   lock:close()                       -- also __gc and __close
  *
  * `values` is an array read up to `n` (holes are NULL): nil and qbench.null
  * (any light userdata) bind NULL, booleans 1 or 0, integers and floats as
@@ -18,7 +20,19 @@
  * "readonly", "full", "cantopen", "corrupt", "constraint", "misuse" or "error".
  * Statements keep their connection alive; sqlite3_close_v2 lets a connection
  * close while statements remain, which then finish on their own collection.
+ *
+ * sqlite.lock takes an flock(2) lock on the file, held until closed, so that a
+ * second mirror of the same file stops at once instead of interleaving its
+ * pages. flock locks are apart from the fcntl locks SQLite takes; the lock's
+ * descriptor must be closed only after the connection (closing any descriptor
+ * of a file drops the process's fcntl locks on it).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <sqlite3.h>
@@ -27,6 +41,7 @@
 
 #define DB_MT "qbench.mirror.sqlite.Connection"
 #define ST_MT "qbench.mirror.sqlite.Statement"
+#define LOCK_MT "qbench.mirror.sqlite.Lock"
 
 __attribute__((visibility("default"))) int luaopen_qbench_mirror_sqlite(lua_State *L);
 
@@ -37,6 +52,10 @@ typedef struct {
 typedef struct {
   sqlite3_stmt *st;
 } stmt_t;
+
+typedef struct {
+  int fd;
+} lock_t;
 
 static const char *code_word(int rc) {
   switch (rc & 0xff) {
@@ -248,6 +267,36 @@ static int l_close_stmt(lua_State *L) {
   return 0;
 }
 
+/* lock(path) -> lock | nil, msg, "held" | nil, msg, "error" */
+static int l_lock(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lock_t *k = lua_newuserdatauv(L, sizeof *k, 0);
+  k->fd = -1;
+  luaL_setmetatable(L, LOCK_MT);
+  k->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (k->fd < 0 || flock(k->fd, LOCK_EX | LOCK_NB) != 0) {
+    int held = errno == EWOULDBLOCK;
+    lua_pushnil(L);
+    lua_pushstring(L, held ? "the file is locked by another process" : strerror(errno));
+    lua_pushstring(L, held ? "held" : "error");
+    if (k->fd >= 0) close(k->fd);
+    k->fd = -1;
+    return 3;
+  }
+  return 1;
+}
+
+static int l_close_lock(lua_State *L) {
+  lock_t *k = luaL_checkudata(L, 1, LOCK_MT);
+  if (k->fd >= 0) {
+    close(k->fd); /* drops the flock lock */
+    k->fd = -1;
+  }
+  return 0;
+}
+
+static const luaL_Reg lock_methods[] = {{"close", l_close_lock}, {NULL, NULL}};
+
 static const luaL_Reg conn_methods[] = {
   {"exec", l_exec}, {"prepare", l_prepare}, {"close", l_close_conn}, {NULL, NULL}};
 static const luaL_Reg stmt_methods[] = {
@@ -256,9 +305,12 @@ static const luaL_Reg stmt_methods[] = {
 int luaopen_qbench_mirror_sqlite(lua_State *L) {
   mirror_class(L, DB_MT, conn_methods, l_close_conn);
   mirror_class(L, ST_MT, stmt_methods, l_close_stmt);
-  lua_createtable(L, 0, 2);
+  mirror_class(L, LOCK_MT, lock_methods, l_close_lock);
+  lua_createtable(L, 0, 3);
   lua_pushcfunction(L, l_open);
   lua_setfield(L, -2, "open");
+  lua_pushcfunction(L, l_lock);
+  lua_setfield(L, -2, "lock");
   lua_pushstring(L, sqlite3_libversion());
   lua_setfield(L, -2, "version");
   return 1;

@@ -74,12 +74,33 @@ function M.open(target, opts)
     local conn, message, code = pq.connect(target)
     if not conn then return fail(self, nil, message, code) end
     self.conn = conn
+    -- One mirror at a time per database: a session lock, released when the connection ends.
+    local st, err = self:prepare("SELECT pg_try_advisory_lock(7161622211394597234)") -- "qbmirror"
+    local got
+    if st then
+      got, err = st:first()
+      st:close()
+    end
+    if got ~= "t" then
+      self:close()
+      if got == nil and err then return nil, err end
+      return fail(self, nil, "another qbench mirror is writing to this database", "held")
+    end
   else
     self.dialect = SQLITE
     local sqlite = require "qbench.mirror.sqlite"
     local conn, message, code = sqlite.open(target, math.floor(self.lock_timeout * 1000))
     if not conn then return fail(self, nil, message, code) end
     self.conn = conn
+    -- One mirror at a time per file: a second one stops here instead of interleaving pages.
+    local lock
+    lock, message, code = sqlite.lock(target)
+    if not lock then
+      self:close()
+      if code == "held" then message = "another qbench mirror is writing to this database" end
+      return fail(self, nil, message, code)
+    end
+    self.lock = lock
     -- WAL: a commit per page costs no fsync of its own, and readers never block the mirror;
     -- NORMAL stays consistent after a crash at any moment (a power cut may lose the last pages,
     -- whose checkpoint goes with them).
@@ -98,6 +119,11 @@ function Store:close()
   if self.conn then
     self.conn:close()
     self.conn = nil
+  end
+  -- After the connection: closing the lock's descriptor first would drop SQLite's own locks.
+  if self.lock then
+    self.lock:close()
+    self.lock = nil
   end
 end
 
