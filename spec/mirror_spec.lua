@@ -345,6 +345,23 @@ describe("qbench mirror (SQLite)", function()
         skipped = 0, pages = 0, result = "ok" }, (function() summary[1].seconds = nil return summary[1] end)())
     end)
 
+    it("on a terminal, draws a progress line per collection on stderr (pages, records/s, time left)", function()
+      local db, out_file = dir .. "/lab.db", dir .. "/summary.txt"
+      local cmd = string.format("env -u QBENCH_CLIENT_ID -u QBENCH_CLIENT_SECRET QBENCH_URL=%s QBENCH_TOKEN=%s "
+        .. "lua5.4 bin/qbench mirror --concurrency 1 %s orders tests >%s", sb.url, sb.token, db, out_file)
+      local p = assert(io.popen("timeout -s KILL 60 script -qec " .. helper.shell_quote(cmd) .. " /dev/null </dev/null", "r"))
+      local terminal = p:read("a")
+      assert.is_true(p:close())
+      assert.matches("\rpages 1/1  %d+ orders/s  0:00 left\27%[K\r?\n", terminal)
+      assert.matches("\rpages 1/3  %d+ tests/s  0:0%d left\27%[K", terminal)
+      assert.matches("\rpages 3/3  %d+ tests/s  0:00 left\27%[K\r?\n", terminal)
+      local f = assert(io.open(out_file, "rb"))
+      local summary = f:read("a")
+      f:close()
+      assert.matches("^collection +mode", summary)
+      assert.is_nil(summary:find("pages 1", 1, true))
+    end)
+
     it("names what is wrong on the command line, exit 2", function()
       local r = process.qbench(sb, { "mirror", dir .. "/lab.db", "sample" })
       assert.equal(2, r.status)
