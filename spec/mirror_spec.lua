@@ -179,6 +179,15 @@ describe("qbench mirror (SQLite)", function()
       assert.is_true(#mh.list_requests(log, V2 .. "tests") <= math.ceil(100 / 50) + 1)
     end)
 
+    it("walks in full again a collection whose table was dropped since", function()
+      local db = dir .. "/lab.db"
+      assert(mh.run(sb, db, { collections = { "orders" } }))
+      assert(os.execute("sqlite3 " .. helper.shell_quote(db) .. " 'DROP TABLE orders'"))
+      local report = assert(mh.run(sb, db, { collections = { "orders" } }))
+      assert.same({ "full", 20 }, { mh.entry(report, "orders").mode, mh.entry(report, "orders").new })
+      assert.equal(20, mh.query(db, "SELECT count(*) AS n FROM orders")[1].n)
+    end)
+
     it("with full = true walks everything again and marks deleted what QBench no longer lists", function()
       local db = dir .. "/lab.db"
       assert(mh.run(sb, db, { collections = { "invoice_items", "samples" } }))

@@ -200,6 +200,8 @@ function M.collection(ctx, name)
   local state
   state, err = read_state(ctx.cp, name)
   if err then return failed(err) end
+  -- A table made just now (dropped since the last run, say) holds nothing a checkpoint could go on from.
+  if t.created then state = state and { run = state.run } end
   report.resumed = state ~= nil and state.state == "walking" and not ctx.full
   ctx.fresh = false
   if not report.resumed then

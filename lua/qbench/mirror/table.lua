@@ -65,8 +65,8 @@ local function add_column(self, name, kind)
   return true
 end
 
---- Opens collection `name`'s table on `store`, making it or adding the digest's
--- missing columns (in one transaction). Returns the table, or nil and an error object.
+--- Opens collection `name`'s table on `store`, making it (then `created` is true) or adding
+-- the digest's missing columns (in one transaction). Returns the table, or nil and an error object.
 function M.open(store, name)
   local def = schema.table_of(name)
   local self = setmetatable({ store = store, name = name, q = quote(name), id_kind = def.id_kind,
@@ -89,6 +89,7 @@ function M.open(store, name)
     defs[#defs + 1] = quote(RUN) .. " INTEGER"
     ok, err = store:exec(string.format("CREATE TABLE IF NOT EXISTS %s (%s)", self.q, table.concat(defs, ", ")))
     if not ok then return failed(err) end
+    self.created = true
     have = {}
     for _, c in ipairs(def.columns) do have[c[1]] = store.types[c[2]] end
   end
