@@ -8,7 +8,7 @@
 --   ddl:C            inside the transaction that makes C's table, after its CREATE TABLE
 --   sweep:C          inside the transaction that ends C's full walk, after the sweep ran
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+package.cpath = (os.getenv("QBENCH_CPATH") or "build/?.so") .. ";" .. package.cpath
 
 local url, token, db, point = arg[1], arg[2], arg[3], arg[4]
 local collections = { table.unpack(arg, 5) }
