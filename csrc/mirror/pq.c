@@ -28,6 +28,7 @@
 
 #define DB_MT "qbench.mirror.pq.Connection"
 #define ST_MT "qbench.mirror.pq.Statement"
+#define RES_MT "qbench.mirror.pq.Result"
 
 __attribute__((visibility("default"))) int luaopen_qbench_mirror_pq(lua_State *L);
 
@@ -42,6 +43,33 @@ typedef struct {
   int closed;
 } stmt_t;
 
+/* A PGresult owned by a userdata from before it exists: a Lua error (out of
+ * memory while pushing its values) cannot leak it; its __gc clears it. */
+typedef struct {
+  PGresult *res;
+} res_box;
+
+static res_box *new_box(lua_State *L) {
+  res_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->res = NULL;
+  luaL_setmetatable(L, RES_MT);
+  return b;
+}
+
+static int l_clear_box(lua_State *L) {
+  res_box *b = luaL_checkudata(L, 1, RES_MT);
+  if (b->res != NULL) {
+    PQclear(b->res);
+    b->res = NULL;
+  }
+  return 0;
+}
+
+static void clear(res_box *b) {
+  PQclear(b->res);
+  b->res = NULL;
+}
+
 /* Type OIDs (catalog/pg_type_d.h is a server header). */
 enum { OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
 
@@ -50,8 +78,9 @@ static void ignore_notice(void *arg, const char *message) {
   (void)message;
 }
 
-/* nil, the message (one line), the SQLSTATE or "connection". */
-static int failure(lua_State *L, PGconn *conn, PGresult *res) {
+/* nil, the message (one line), the SQLSTATE or "connection"; clears the box's result. */
+static int failure(lua_State *L, PGconn *conn, res_box *b) {
+  PGresult *res = b ? b->res : NULL;
   const char *msg = res ? PQresultErrorMessage(res) : NULL;
   if (msg == NULL || *msg == '\0') msg = PQerrorMessage(conn);
   size_t len = strlen(msg);
@@ -60,7 +89,7 @@ static int failure(lua_State *L, PGconn *conn, PGresult *res) {
   lua_pushlstring(L, msg, len);
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   lua_pushstring(L, state ? state : "connection");
-  if (res) PQclear(res);
+  if (b) clear(b);
   return 3;
 }
 
@@ -95,16 +124,19 @@ static int l_connect(lua_State *L) {
   return 1;
 }
 
-static int ok_result(PGresult *res) {
-  ExecStatusType st = PQresultStatus(res);
+static int ok_result(const res_box *b) {
+  if (b->res == NULL) return 0;
+  ExecStatusType st = PQresultStatus(b->res);
   return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
 static int l_exec(lua_State *L) {
   conn_t *c = check_conn(L, 1);
-  PGresult *res = PQexec(c->conn, luaL_checkstring(L, 2));
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
-  PQclear(res);
+  const char *sql = luaL_checkstring(L, 2);
+  res_box *b = new_box(L);
+  b->res = PQexec(c->conn, sql);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  clear(b);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -124,18 +156,20 @@ static int l_prepare(lua_State *L) {
   luaL_setmetatable(L, ST_MT);
   lua_pushvalue(L, 1); /* the statement keeps its connection */
   lua_setiuservalue(L, -2, 1);
+  res_box *b = new_box(L);
   push_name(L, s->name);
-  PGresult *res = PQprepare(c->conn, lua_tostring(L, -1), sql, 0, NULL);
+  b->res = PQprepare(c->conn, lua_tostring(L, -1), sql, 0, NULL);
   lua_pop(L, 1);
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
-  PQclear(res);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  clear(b);
   push_name(L, s->name);
-  res = PQdescribePrepared(c->conn, lua_tostring(L, -1));
+  b->res = PQdescribePrepared(c->conn, lua_tostring(L, -1));
   lua_pop(L, 1);
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
-  s->nparams = PQnparams(res);
-  PQclear(res);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  s->nparams = PQnparams(b->res);
+  clear(b);
   s->closed = 0;
+  lua_pop(L, 1); /* the box: the statement is on top again */
   return 1;
 }
 
@@ -148,8 +182,9 @@ static int l_close_conn(lua_State *L) {
   return 0;
 }
 
-/* Runs the statement at argument 1 with values (2) up to n (3); the result or NULL. */
-static PGresult *execute(lua_State *L, conn_t **cp) {
+/* Runs the statement at argument 1 with values (2) up to n (3); its result is in
+ * the returned box, left on the top of the stack. */
+static res_box *execute(lua_State *L, conn_t **cp) {
   stmt_t *s = luaL_checkudata(L, 1, ST_MT);
   if (s->closed) luaL_error(L, "attempt to use a closed statement");
   lua_getiuservalue(L, 1, 1);
@@ -179,10 +214,12 @@ static PGresult *execute(lua_State *L, conn_t **cp) {
     }
     lua_pop(L, 1);
   }
+  res_box *b = new_box(L);
   push_name(L, s->name);
-  PGresult *res = PQexecPrepared(c->conn, lua_tostring(L, -1), s->nparams, values, NULL, NULL, 0);
-  lua_pop(L, 2);
-  return res;
+  b->res = PQexecPrepared(c->conn, lua_tostring(L, -1), s->nparams, values, NULL, NULL, 0);
+  lua_pop(L, 1);
+  lua_remove(L, -2); /* the values' pointers; the box stays */
+  return b;
 }
 
 static void push_value(lua_State *L, PGresult *res, int row, int col) {
@@ -204,38 +241,36 @@ static void push_value(lua_State *L, PGresult *res, int row, int col) {
 
 static int l_run(lua_State *L) {
   conn_t *c;
-  PGresult *res = execute(L, &c);
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
-  const char *tuples = PQcmdTuples(res);
+  res_box *b = execute(L, &c);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  const char *tuples = PQcmdTuples(b->res);
   lua_Integer n = 0;
   for (const char *p = tuples; *p >= '0' && *p <= '9'; p++) n = n * 10 + (*p - '0');
-  PQclear(res);
+  clear(b);
   lua_pushinteger(L, n);
   return 1;
 }
 
 static int l_first(lua_State *L) {
   conn_t *c;
-  PGresult *res = execute(L, &c);
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
-  if (PQntuples(res) == 0) {
-    PQclear(res);
+  res_box *b = execute(L, &c);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  if (PQntuples(b->res) == 0) {
+    clear(b);
     return 0;
   }
-  int cols = PQnfields(res);
-  if (!lua_checkstack(L, cols)) {
-    PQclear(res);
-    return luaL_error(L, "too many columns");
-  }
-  for (int i = 0; i < cols; i++) push_value(L, res, 0, i);
-  PQclear(res);
+  int cols = PQnfields(b->res);
+  luaL_checkstack(L, cols, "too many columns");
+  for (int i = 0; i < cols; i++) push_value(L, b->res, 0, i);
+  clear(b);
   return cols;
 }
 
 static int l_rows(lua_State *L) {
   conn_t *c;
-  PGresult *res = execute(L, &c);
-  if (res == NULL || !ok_result(res)) return failure(L, c->conn, res);
+  res_box *b = execute(L, &c);
+  if (!ok_result(b)) return failure(L, c->conn, b);
+  PGresult *res = b->res;
   int rows = PQntuples(res), cols = PQnfields(res);
   lua_createtable(L, rows, 0);
   for (int r = 0; r < rows; r++) {
@@ -246,7 +281,7 @@ static int l_rows(lua_State *L) {
     }
     lua_seti(L, -2, r + 1);
   }
-  PQclear(res);
+  clear(b);
   return 1;
 }
 
@@ -258,6 +293,7 @@ static int l_close_stmt(lua_State *L) {
 
 static const luaL_Reg conn_methods[] = {
   {"exec", l_exec}, {"prepare", l_prepare}, {"close", l_close_conn}, {NULL, NULL}};
+static const luaL_Reg no_methods[] = {{NULL, NULL}};
 static const luaL_Reg stmt_methods[] = {
   {"run", l_run}, {"first", l_first}, {"rows", l_rows}, {"close", l_close_stmt}, {NULL, NULL}};
 
@@ -265,6 +301,7 @@ static const luaL_Reg stmt_methods[] = {
 int luaopen_qbench_mirror_pq(lua_State *L) {
   mirror_class(L, DB_MT, conn_methods, l_close_conn);
   mirror_class(L, ST_MT, stmt_methods, l_close_stmt);
+  mirror_class(L, RES_MT, no_methods, l_clear_box);
   lua_createtable(L, 0, 2);
   lua_pushcfunction(L, l_connect);
   lua_setfield(L, -2, "connect");
