@@ -11,7 +11,8 @@ DEB_PACKAGES := lua5.4 liblua5.4-dev lua-cjson lua-cjson-dev lua-busted libcurl4
                 libmicrohttpd-dev libssl-dev pkg-config gcc make openssl curl \
                 clang libclang-rt-14-dev valgrind \
                 lua-argparse lua-check lua-ldoc lua-markdown luarocks cppcheck bsdutils \
-                lua-cqueues lua-luv lua-socket groff-base
+                lua-cqueues lua-luv lua-socket groff-base \
+                libsqlite3-dev sqlite3 libpq-dev postgresql
 
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
@@ -195,11 +196,12 @@ $(BUILD)/bench/curl_loop: bench/curl_loop.c
 # QBench's OpenAPI digest) and committed; `make api-check` (CI) regenerates them and fails
 # when the committed files differ, so they cannot drift from their source.
 V2_DIGEST    := api/qbench-api-v2.json
-API_OUTPUTS  := lua/qbench/v2/api doc/v2-operations.md csrc/sandbox/lua/v2
+API_OUTPUTS  := lua/qbench/v2/api doc/v2-operations.md csrc/sandbox/lua/v2 lua/qbench/mirror/columns.lua
 .PHONY: api api-check
 api:
 	$(LUA) tools/gen_v2_client.lua $(V2_DIGEST) lua/qbench/v2/api doc/v2-operations.md
 	$(LUA) tools/gen_v2_sandbox.lua $(V2_DIGEST) csrc/sandbox/lua/v2
+	$(LUA) tools/gen_mirror_columns.lua $(V2_DIGEST) lua/qbench/mirror/columns.lua
 
 api-check: api
 	@changed=$$(git status --porcelain -- $(API_OUTPUTS)); \
@@ -302,3 +304,27 @@ $(EMBED_DIR)/argparse.c: $(EMBED_GEN)
 
 $(EMBED_DIR)/script-host: spec/embed/script_host.c $(EMBED_DIR)/argparse.c csrc/qbench.h $(EMBED_LIB)
 	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(LDFLAGS) -o $@ $< $(EMBED_DIR)/argparse.c $(EMBED_LIBS)
+
+# ---- qbench mirror: SQLite and PostgreSQL drivers (csrc/mirror/), Lua modules
+# qbench.mirror.sqlite and qbench.mirror.pq, apart from the core so that the
+# core never needs libsqlite3 or libpq, and qbench.mirror.rows (column values). `make bench-mirror` runs bench/mirror.lua.
+MIRROR_MODS := $(BUILD)/qbench/mirror/sqlite.so $(BUILD)/qbench/mirror/pq.so $(BUILD)/qbench/mirror/rows.so
+all: $(MIRROR_MODS)
+
+$(BUILD)/qbench/mirror/sqlite.so: csrc/mirror/sqlite.c csrc/mirror/class.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(shell $(PKG_CONFIG) --cflags sqlite3 2>/dev/null) -shared $(LDFLAGS) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs sqlite3 2>/dev/null)
+
+$(BUILD)/qbench/mirror/pq.so: csrc/mirror/pq.c csrc/mirror/class.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null) -shared $(LDFLAGS) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
+
+$(BUILD)/qbench/mirror/rows.so: csrc/mirror/rows.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_CFLAGS) -shared $(LDFLAGS) -o $@ $<
+
+.PHONY: bench-mirror
+bench-mirror: deps all
+	BENCH_BUILD=$(BUILD) $(LUA) bench/mirror.lua

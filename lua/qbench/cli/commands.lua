@@ -28,6 +28,11 @@ M.LIST = {
     handler = function() return require("qbench.cli.commands.v2").run end,
   },
   {
+    name = "mirror",
+    declare = function(p) require("qbench.cli.commands.mirror").add(p) end,
+    handler = function() return require("qbench.cli.commands.mirror").run end,
+  },
+  {
     name = "completion",
     declare = function(p) require("qbench.cli.commands.completion").declare(p) end,
     handler = function() return require("qbench.cli.commands.completion").run end,

@@ -8,6 +8,7 @@ local answers = require "sandbox.lims.answers"
 local writes = require "sandbox.lims.writes"
 local records = require "sandbox.lims.records"
 local catalog = require "sandbox.lims.catalog"
+local updated = require "sandbox.lims.updated"
 
 local null = json.null
 
@@ -62,6 +63,8 @@ local function link(ctx, own_col, own_name, other_name)
         if present(rec[f]) then flags[f] = rec[f] end
       end
       set:add(customer, contact, flags)
+      updated.stamp(db, "customers", customer)
+      updated.stamp(db, "contacts", contact)
     end
   end
   db:touch()
@@ -79,6 +82,8 @@ function M.unlink_contact(ctx)
   if not ctx.db.links.customer_contacts:remove(cid, contact) then
     return answers.not_found("contact " .. tostring(contact) .. " of customer " .. cid)
   end
+  updated.stamp(ctx.db, "customers", cid)
+  updated.stamp(ctx.db, "contacts", contact)
   ctx.db:touch()
   return 204, ""
 end
@@ -105,6 +110,8 @@ local function apply_payment(ctx)
     end
     if present(rec.applied_amount) then data.applied_amount = rec.applied_amount end
     set:add(rec.invoice_id, pid, data)
+    updated.stamp(db, "invoices", rec.invoice_id)
+    updated.stamp(db, "payments", pid)
   end
   db:touch()
   return 204, ""
@@ -120,6 +127,8 @@ function M.unapply_payment(ctx)
   if not ctx.db.links.invoice_payments:remove(iid, pid) then
     return answers.not_found("invoice " .. tostring(iid) .. " of payment " .. pid)
   end
+  updated.stamp(ctx.db, "invoices", iid)
+  updated.stamp(ctx.db, "payments", pid)
   ctx.db:touch()
   return 204, ""
 end
@@ -131,6 +140,7 @@ local function touch_row(ctx, col, id, fields)
   for k, v in pairs(fields) do
     if row[k] ~= nil then row[k] = v end
   end
+  updated.stamp(ctx.db, col, id)
   ctx.db:touch()
 end
 

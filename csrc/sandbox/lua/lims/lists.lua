@@ -10,6 +10,7 @@ local catalog = require "sandbox.lims.catalog"
 local relations = require "sandbox.lims.relations"
 local seed = require "sandbox.lims.seed"
 local answers = require "sandbox.lims.answers"
+local updated = require "sandbox.lims.updated"
 
 local null = json.null
 
@@ -70,6 +71,7 @@ local function filters(db, col, args)
       preds[#preds + 1] = { pred = function(id) return db:field(col, id, name) == value end }
     end
   end
+  for _, p in ipairs(updated.predicates(db, col, args)) do preds[#preds + 1] = p end
   return preds
 end
 
@@ -175,6 +177,8 @@ end
 -- GET of a list. `parent`: nil, or {collection, id, relation} for a
 -- sub-collection list.
 function M.list(db, op, args, col, parent)
+  local bad_times = updated.check(args)
+  if bad_times then return answers.bad_request(bad_times) end
   if args.sort_by then
     local why = sort_field_error(col, args.sort_by)
     if why then return answers.bad_request { { field = "sort_by", message = why } } end

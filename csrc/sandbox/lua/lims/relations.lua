@@ -207,14 +207,18 @@ M.SUBLISTS = {
 -- embeds them as [{"id": N}, ...] (invoices.order_ids as plain ids).
 
 local function sorted(getter) return function(db, id) return LinkSet.sorted(getter(db, id)) end end
+-- [getter] = {child collection, field}: the embedded arrays made of children (lims/updated).
+M.CHILDREN = {}
 local function children(col, name)
-  return function(db, id)
+  local getter = function(db, id)
     local out = {}
     for _, child in ipairs(db:children(col, name, id)) do
       if not db:is_deleted(col, child) then out[#out + 1] = child end
     end
     return out
   end
+  M.CHILDREN[getter] = { col, name }
+  return getter
 end
 
 M.EMBEDDED = {

@@ -14,6 +14,7 @@ local records = require "sandbox.lims.records"
 local validate = require "sandbox.lims.validate"
 local answers = require "sandbox.lims.answers"
 local seed = require "sandbox.lims.seed"
+local updated = require "sandbox.lims.updated"
 
 local null = json.null
 
@@ -170,6 +171,7 @@ function M.create(db, op, col, body)
       return row
     end)
     if rules.linked then rules.linked(db, id, rec) end
+    updated.written(db, col, id)
     db:touch()
     out[#out + 1] = db:encoded(col, id)
   end
@@ -180,13 +182,13 @@ function M.update(db, op, col, body)
   local errs = check_bulk(db, op, col, body, true)
   if errs then return answers.bad_request(errs) end
   local rules = RULES[col] or {}
-  local now = tostring(os.time())
   local ids = {}
   for i, rec in ipairs(body) do
     local id = db:internal_id(col, rec.id)
     local row = db:row(col, id)
+    local before = updated.embedders(db, col, id)
     apply(col, row, rec)
-    if row.last_updated ~= nil then row.last_updated = now end
+    updated.written(db, col, id, before)
     if rules.linked then rules.linked(db, id, rec) end
     ids[i] = id
   end
@@ -198,6 +200,7 @@ end
 
 function M.delete(db, col, id)
   if not id or not db:exists(col, id) then return answers.not_found(noun(col) .. " " .. tostring(id)) end
+  updated.written(db, col, id)
   db:delete(col, id)
   return 204, ""
 end

@@ -1,0 +1,226 @@
+-- qbench mirror into a real PostgreSQL: a throwaway cluster made with initdb in a
+-- temporary directory, run as the postgres system user when the specs run as root
+-- (initdb refuses root), listening only on a Unix socket in that directory, and
+-- always stopped. The same runs go to SQLite and PostgreSQL and must leave the
+-- same rows; hostile text, a kill -9 and the README's query run against it.
+-- Skipped, with the reason printed, where PostgreSQL's server is not installed.
+local helper = require "helper"
+local process = require "process"
+local rawserver = require "rawserver"
+local mh = require "mirror_helper"
+local core = require "qbench.core"
+
+local q = helper.shell_quote
+local V2 = "/qbench/api/v2/"
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok, out
+end
+
+local function initdb_path()
+  local _, out = sh("ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1")
+  out = out:match("^%s*(.-)%s*$")
+  return out ~= "" and out or nil
+end
+
+local is_root = sh("[ \"$(id -u)\" = 0 ]")
+
+-- Starts a cluster; returns {url =, stop =} or nil and why not.
+local function start_cluster()
+  local initdb = initdb_path()
+  if not initdb then return nil, "PostgreSQL's server is not installed (no /usr/lib/postgresql/*/bin/initdb; make deps installs it)" end
+  local bin = initdb:match("^(.*)/initdb$")
+  local dir = mh.tmpdir()
+  local as = ""
+  if is_root then
+    local ok, out = sh("id -u postgres")
+    if not ok then return nil, "running as root and there is no postgres user to run the server: " .. out end
+    assert(sh("chown postgres " .. q(dir)))
+    as = "runuser -u postgres -- "
+  end
+  local port = 5433
+  local cluster = { dir = dir }
+  function cluster.stop()
+    sh(as .. q(bin .. "/pg_ctl") .. " -D " .. q(dir .. "/data") .. " -m immediate -w -t 30 stop")
+    mh.rmdir(dir)
+  end
+  local ok, out = sh(as .. q(initdb) .. " -D " .. q(dir .. "/data") .. " -U qbench -A trust -E UTF8 --locale=C")
+  if not ok then
+    cluster.stop()
+    return nil, "initdb failed: " .. out
+  end
+  ok, out = sh(as .. q(bin .. "/pg_ctl") .. " -D " .. q(dir .. "/data") .. " -l " .. q(dir .. "/log") .. " -w -t 60 -o "
+    .. q("-c listen_addresses='' -k " .. dir .. " -p " .. port .. " -c fsync=off") .. " start")
+  if not ok then
+    cluster.stop()
+    return nil, "the server did not start: " .. out
+  end
+  cluster.url = string.format("postgresql:///postgres?host=%s&port=%d&user=qbench", dir, port)
+  return cluster
+end
+
+describe("qbench mirror (PostgreSQL)", function()
+  local sb, cluster, why, dir
+
+  setup(function()
+    sb = helper.sandbox()
+    cluster, why = start_cluster()
+    if not cluster then io.stderr:write("\nmirror_postgres_spec skipped: ", why, "\n") end
+  end)
+  teardown(function() if cluster then cluster.stop() end end)
+  before_each(function()
+    dir = mh.tmpdir()
+    helper.reset()
+    if cluster then
+      local ok, out = sh("psql " .. q(cluster.url) .. " -q -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'")
+      assert(ok, out)
+    end
+  end)
+  after_each(function() mh.rmdir(dir) end)
+
+  local function need_cluster()
+    if not cluster then pending(why) end
+    return cluster ~= nil
+  end
+
+  -- The rows of a PostgreSQL table, read with psql, as sqlite3 -json gives them.
+  local function pg_rows(tname)
+    local ok, out = sh("psql " .. q(cluster.url) .. " -At -c " .. q(string.format(
+      'SELECT coalesce(json_agg(t ORDER BY id), \'[]\') FROM "%s" t', tname)))
+    assert(ok, out)
+    local rows = assert(core.decode(out), out)
+    for _, r in ipairs(rows) do
+      r._sync_run = nil
+      for k, v in pairs(r) do
+        if v == core.null then r[k] = nil end
+      end
+    end
+    return rows
+  end
+
+  local function same_as_sqlite(db, tables)
+    for _, t in ipairs(tables) do
+      local a, b = mh.rows(db, t), pg_rows(t)
+      assert.equal(#a, #b, t)
+      for i = 1, #a do assert.same(a[i], b[i], t .. " row " .. i) end
+    end
+  end
+
+  it("a full and then an incremental run leave the same rows as in SQLite", function()
+    if not need_cluster() then return end
+    local db = dir .. "/lab.db"
+    local collections = { "customers", "orders", "samples", "tests", "invoices", "api_clients" }
+    local r1 = assert(mh.run(sb, cluster.url, { collections = collections }))
+    assert.is_true(r1.ok)
+    assert(mh.run(sb, db, { collections = collections }))
+    same_as_sqlite(db, collections)
+    for _, w in ipairs {
+      { "PATCH", "samples", { { id = 4, comments = "Checked" } } }, { "DELETE", "samples/6" },
+      { "POST", "tests", { { sample_id = 9, assay_id = 3 } } }, { "POST", "invoices/2/sync" },
+    } do
+      local status = helper.call(w[1], V2 .. w[2], { body = w[3] })
+      assert(status >= 200 and status < 300, w[2])
+    end
+    local r2 = assert(mh.run(sb, cluster.url, { collections = collections }))
+    local s = mh.entry(r2, "samples")
+    assert.same({ "incremental", 0, 1 }, { s.mode, s.new, s.deleted })
+    assert(mh.run(sb, db, { collections = collections }))
+    same_as_sqlite(db, collections)
+    -- The checkpoint table is there too, every walk done.
+    local ok, out = sh("psql " .. q(cluster.url) .. " -At -c \"SELECT count(*) FROM _qbench_sync WHERE state = 'done'\"")
+    assert(ok, out)
+    assert.equal(#collections, tonumber(out))
+  end)
+
+  it("takes text with NUL bytes and invalid UTF-8 (as U+FFFD) and unknown keys", function()
+    if not need_cluster() then return end
+    local body = '{"data": [{"id": 1, "name": "nul \\u0000 and \xff\xfe bad", "extra_flag": true},'
+      .. '{"id": 2, "name": "ok", "extra_flag": false}], "page_number": 1, "total_count": 2, "total_pages": 1}'
+    local srv = rawserver.start { "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+      .. "\r\n\r\n" .. body }
+    local report = assert(mh.run({ url = srv.url, token = "t" }, cluster.url, { collections = { "teams" } }))
+    srv.stop()
+    assert.is_true(report.ok, tostring(mh.entry(report, "teams").error))
+    local rows = pg_rows("teams")
+    assert.same({ 1, "nul \u{FFFD} and \u{FFFD}\u{FFFD} bad", 1 }, { rows[1].id, rows[1].name, rows[1].extra_flag })
+    assert.same({ 2, "ok", 0 }, { rows[2].id, rows[2].name, rows[2].extra_flag })
+    assert.equal("nul \0 and \u{FFFD}\u{FFFD} bad", core.decode(rows[1]._raw).name)
+  end)
+
+  it("killed inside a page's transaction, a rerun ends with a clean run's rows", function()
+    if not need_cluster() then return end
+    helper.reset { v2 = { samples = 200 } }
+    local db = dir .. "/clean.db"
+    assert(mh.run(sb, db, { collections = { "samples" } }))
+    local r = process.run({ "lua5.4", "spec/mirror_crash_child.lua", sb.url, sb.token, cluster.url, "write:samples:75",
+      "samples" }, { timeout = 120 })
+    assert.equal(137, r.status, r.err)
+    r = process.qbench(sb, { "mirror", "--no-progress", cluster.url, "samples" })
+    assert.equal(0, r.status, r.err)
+    assert.matches("ok %(resumed%)", r.out)
+    same_as_sqlite(db, { "samples" })
+  end)
+
+  it("runs the README's turnaround query in its PostgreSQL form", function()
+    if not need_cluster() then return end
+    local f = assert(io.open("README.md", "rb"))
+    local text = f:read("a"):match("\n## Mirror a QBench instance into a database\n(.-)\n## ")
+    f:close()
+    local sql = text:match("```sql\n(.-)```")
+    -- The section says which expression PostgreSQL reads instead of SQLite's julianday difference.
+    local pg_avg = text:match("In PostgreSQL the same query reads `(.-)`"):gsub("%s+", " ")
+    local sqlite_avg = "avg(julianday(t.complete_date) - julianday(t.date_created))"
+    local start = assert(sql:find(sqlite_avg, 1, true), "the query's average")
+    sql = sql:sub(1, start - 1) .. pg_avg .. sql:sub(start + #sqlite_avg)
+    assert(mh.run(sb, cluster.url, { collections = { "tests", "assays" } }))
+    local db = dir .. "/lab.db"
+    assert(mh.run(sb, db, { collections = { "tests", "assays" } }))
+    local ok, out = sh("psql " .. q(cluster.url) .. " -At -F '|' -c " .. q(sql))
+    assert(ok, out)
+    local rows = {}
+    for line in out:gmatch("[^\n]+") do
+      local title, n, days = line:match("^(.-)|(%d+)|(%-?[%d.]+)$")
+      assert(title, line)
+      rows[title] = { tonumber(n), tonumber(days) }
+    end
+    local count = 0
+    for _, r in ipairs(mh.query(db, sql:gsub(pg_avg:gsub("%p", "%%%0"), sqlite_avg))) do
+      count = count + 1
+      assert.equal(r.tests, rows[r.test][1], r.test)
+      assert.is_true(math.abs(r.mean_days - rows[r.test][2]) < 0.051, r.test)
+    end
+    assert.is_true(count >= 5)
+  end)
+
+  it("lets one mirror at a time write to a database", function()
+    if not need_cluster() then return end
+    helper.faults("GET /qbench/api/v2/teams*", { "stall:3000" })
+    local first = process.start({ "lua5.4", "bin/qbench", "mirror", "--no-progress", cluster.url, "teams" },
+      { env = { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }, timeout = 60 })
+    local walking
+    for _ = 1, 100 do
+      local _, out = sh("psql " .. q(cluster.url) .. " -At -c \"SELECT state FROM _qbench_sync WHERE collection = 'teams'\"")
+      walking = out:match("^(%a+)")
+      if walking == "walking" then break end
+      os.execute("sleep 0.05")
+    end
+    assert.equal("walking", walking)
+    local r = process.qbench(sb, { "mirror", cluster.url, "teams" }, { timeout = 30 })
+    assert.equal(1, r.status)
+    assert.matches("another qbench mirror is writing to this database", r.err)
+    assert.equal(0, first.wait().status)
+  end)
+
+  it("never shows the URL's password", function()
+    if not need_cluster() then return end
+    local url = string.format("postgresql://qbench:s3cret-pw@/postgres?host=%s&port=1", cluster.dir)
+    local r = process.qbench(sb, { "mirror", url, "teams" })
+    assert.equal(1, r.status)
+    assert.matches("qbench: mirror postgresql://qbench:%*%*%*@/postgres", r.err)
+    assert.is_nil(r.err:find("s3cret", 1, true))
+    assert.is_nil(r.out:find("s3cret", 1, true))
+  end)
+end)
