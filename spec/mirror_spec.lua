@@ -228,11 +228,22 @@ describe("qbench mirror (SQLite)", function()
         return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
       end
 
+      it("a page holding a record that is not an object fails the collection (a decode error), writing nothing of it", function()
+        srv = rawserver.start { page('{"data": [{"id": 1, "name": "ok"}, 7], "page_number": 1, "total_count": 2, '
+          .. '"total_pages": 1}') }
+        local db = dir .. "/lab.db"
+        local report = assert(mh.run({ url = srv.url, token = "t" }, db, { collections = { "teams" } }))
+        local e = mh.entry(report, "teams")
+        assert.equal("decode", e.error.kind)
+        assert.matches("data%[2%] is not an object", e.error.message)
+        assert.same({}, mh.query(db, "SELECT id FROM teams"))
+      end)
+
       it("a safe new key adds a column; other keys stay in _raw; bad ids are skipped and reported", function()
         srv = rawserver.start { page('{"data": ['
           .. '{"id": 1, "name": "ok", "new_count": 5, "new_label": "x", "_raw": "evil", "Bad-Key": 1, '
           .. '"x\\"; DROP TABLE teams; --": 2, "' .. string.rep("k", 70) .. '": 3},'
-          .. '{"id": "2", "name": "string id"}, {"name": "no id"}, {"id": -4, "name": "negative"}, 7,'
+          .. '{"id": "2", "name": "string id"}, {"name": "no id"}, {"id": -4, "name": "negative"},'
           .. '{"id": 3, "name": "bad \xff utf-8, nul \\u0000 here", "new_count": "many"},'
           .. '{"id": 4, "name": 123, "new_count": 1.5, "new_label": null},'
           .. '{"id": 5, "name": {"nested": [true]}, "new_count": 123456789012345678901234567890}'
@@ -242,12 +253,11 @@ describe("qbench mirror (SQLite)", function()
         local report = assert(mh.run({ url = srv.url, token = "t" }, db, { collections = { "teams" },
           warn = function(c, m) warnings[#warnings + 1] = c .. "|" .. m end }))
         local e = mh.entry(report, "teams")
-        assert.same({ 4, 4 }, { e.new, e.skipped })
+        assert.same({ 4, 3 }, { e.new, e.skipped })
         assert.same({
           "teams|teams: record 2 of page 1 has no positive integer id; skipped",
           "teams|teams: record 3 of page 1 has no positive integer id; skipped",
           "teams|teams: record 4 of page 1 has no positive integer id; skipped",
-          "teams|teams: record 5 of page 1 is not an object; skipped",
         }, warnings)
         local cols = {}
         for _, r in ipairs(mh.query(db, "SELECT name, type FROM pragma_table_info('teams')")) do cols[r.name] = r.type end
