@@ -728,6 +728,17 @@ static int push_outcome(lua_State *L, const outcome *o, const qb_strbuf *body, c
   return 3;
 }
 
+/* libcurl's progress callback during a blocking request: a non-zero answer ends
+   the transfer (CURLE_ABORTED_BY_CALLBACK), which Ctrl-C does (see timing.h).
+   libcurl calls it at least once a second while it waits. */
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  return qb_interrupted(clientp);
+}
+
 /*
  * request(method, url [, headers [, body [, timeout_seconds]]])
  *   -> status, headers, body | nil, kind, message, curl_code, sent, final
@@ -758,7 +769,15 @@ static int handle_request(lua_State *L) {
   sink_reset(&c->sink);
   configure_request(h, &a, a.body, c->headers); /* the body stays on the Lua stack */
   if (timeout_ms) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  qb_interrupt interrupt;
+  qb_interrupt_begin(&interrupt, L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &interrupt);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   CURLcode rc = curl_easy_perform(h);
+  /* Transfers duplicate this handle's options: none may keep a pointer into this frame. */
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
   if (timeout_ms) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
 
@@ -1139,6 +1158,9 @@ static int handle_wait_any(lua_State *L) {
   qb_handle *c = checkhandle(L, 1);
   if (c->active == NULL) return 0;
 
+  /* Ctrl-C (see timing.h): back to Lua with nothing, where the interpreter's hook raises. */
+  qb_interrupt interrupt;
+  qb_interrupt_begin(&interrupt, L);
   qb_transfer *t;
   if (c->external) {
     /* Room for every socket libcurl may want, owned by Lua so an error cannot leak it. */
@@ -1154,6 +1176,7 @@ static int handle_wait_any(lua_State *L) {
       }
       CURLMcode mc = wait_sockets(c, fds);
       if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
+      if (qb_interrupted(&interrupt)) return 0;
     }
   } else {
     while ((t = first_finished(c)) == NULL) {
@@ -1166,6 +1189,7 @@ static int handle_wait_any(lua_State *L) {
       }
       if (mc != CURLM_OK) return luaL_error(L, "libcurl multi: %s", curl_multi_strerror(mc));
       charge(c, qb_monotonic() - started);
+      if (qb_interrupted(&interrupt)) return 0;
     }
   }
   return hand_out(L, c, t, answer_body, answer_head);
