@@ -87,25 +87,25 @@ describe("qbench's help, completion and man page", function()
       end
     end
     assert.same({}, found)
-    local r = process.run { "lua5.4", "bin/qbench", "v2", "invoices", "--help" }
+    local r = process.qbench(nil, { "v2", "invoices", "--help" }, { env = {} })
     assert.matches("\n   sync +Sync invoices %(POST%)%.\n", r.out)
-    r = process.run { "lua5.4", "bin/qbench", "v2", "samples", "list", "--help" }
+    r = process.qbench(nil, { "v2", "samples", "list", "--help" }, { env = {} })
     assert.matches("\nList the records, page by page: GET /samples%.\n", r.out)
   end)
 
   it("lists filters with their types, and *_start/*_end with the date format", function()
-    local r = process.run { "lua5.4", "bin/qbench", "v2", "samples", "list", "--help" }
+    local r = process.qbench(nil, { "v2", "samples", "list", "--help" }, { env = {} })
     assert.equal(0, r.status)
     assert.matches("\n   last_updated_start +date, YYYY%-MM%-DD or YYYY%-MM%-DDTHH:MM:SS %(UTC,\n +optional Z%)\n", r.out)
     assert.matches("\n   last_updated_end +date, YYYY%-MM%-DD or YYYY%-MM%-DDTHH:MM:SS", r.out)
     assert.matches("\n   last_updated +Unix time in seconds: updated at or after it\n", r.out)
     assert.matches("\n   order_ids +array of integer\n", r.out)
-    r = process.run { "lua5.4", "bin/qbench", "v2", "batches", "list", "--help" }
+    r = process.qbench(nil, { "v2", "batches", "list", "--help" }, { env = {} })
     assert.matches("\n   date_created_start +date, YYYY%-MM%-DD", r.out)
   end)
 
   it("qbench completion bash completes every subcommand, in bash itself", function()
-    local r = process.run { "lua5.4", "bin/qbench", "completion", "bash" }
+    local r = process.qbench(nil, { "completion", "bash" }, { env = {} })
     assert.equal(0, r.status, r.err)
     local script = process.temp_file(r.out)
     -- One bash runs the completion function for every parent and prints what it offers.
@@ -142,7 +142,7 @@ describe("qbench's help, completion and man page", function()
   end)
 
   it("qbench completion zsh has every subcommand in its parent's command list", function()
-    local r = process.run { "lua5.4", "bin/qbench", "completion", "zsh" }
+    local r = process.qbench(nil, { "completion", "zsh" }, { env = {} })
     assert.equal(0, r.status, r.err)
     assert.equal("#compdef qbench\n", r.out:sub(1, 16))
     local missing = {}

@@ -98,15 +98,49 @@ function M.start(argv, opts)
   return proc
 end
 
---- Runs bin/qbench with `args` (as run does), with the sandbox `sb`'s URL (or
--- opts.url) and token in the environment unless opts.env says otherwise.
+-- What a process would see of the environment: `env`'s variables, none of the cleared
+-- ones, and the rest of this process's.
+local function environment(env)
+  local cleared = {}
+  for _, name in ipairs(CLEARED) do cleared[name] = true end
+  return function(name)
+    if env[name] ~= nil then return env[name] end
+    if cleared[name] then return nil end
+    return os.getenv(name)
+  end
+end
+
+-- The command's main() in this process, with the outputs a process would have; nil when
+-- the run needs a process of its own (standard input, a closed or piped stdout).
+local function in_process(args, opts)
+  if opts.stdin or opts.stdout or opts.pipe_to or opts.process then return nil end
+  local cli = require "qbench.cli"
+  local out, err = io.tmpfile(), io.tmpfile()
+  local status = cli.main(args, { out = out, err = err, getenv = environment(opts.env), terminal = false })
+  local r = { status = status }
+  for name, f in pairs { out = out, err = err } do
+    f:seek("set")
+    r[name] = f:read("a")
+    f:close()
+  end
+  return r
+end
+
+--- Runs the `qbench` command with `args` (as run does), with the sandbox `sb`'s URL (or
+-- opts.url) and token in the environment unless opts.env says otherwise. It runs the
+-- command's main() (what bin/qbench runs) in this process, with its own outputs and
+-- environment, unless the run needs a process (opts.stdin, opts.stdout, opts.pipe_to,
+-- or opts.process = true): starting a Lua process per call cost the suite more CPU than
+-- anything else. bin/qbench itself (its exit, its signals) is tested by the runs that do.
 function M.qbench(sb, args, opts)
   opts = opts or {}
-  local argv = { "lua5.4", "bin/qbench" }
-  for _, a in ipairs(args) do argv[#argv + 1] = a end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.env = opts.env or { QBENCH_URL = opts.url or sb.url, QBENCH_TOKEN = sb.token }
+  local r = in_process(args, o)
+  if r then return r end
+  local argv = { "lua5.4", "bin/qbench" }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
   return M.run(argv, o)
 end
 
