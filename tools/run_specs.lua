@@ -77,8 +77,8 @@ local function command(file, phase, tags)
   local out = report_of(file, phase)
   return string.format(
     "s=$(date +%%s.%%N); timeout -s KILL 900 %s -o spec/summary_output.lua %s %s >%s 2>%s.err </dev/null; echo $? >%s.rc; " ..
-    "echo \"$(date +%%s.%%N) $s\" >%s.time",
-    busted, tags, q(file), q(out), q(out), q(out), q(out))
+    "echo \"$(date +%%s.%%N) $s\" >%s.time; times >%s.cpu",
+    busted, tags, q(file), q(out), q(out), q(out), q(out), q(out))
 end
 
 -- The files that have tests tagged "#serial" in their names.
@@ -104,7 +104,15 @@ run_all("parallel", "--exclude-tags=serial", jobs)
 run_all("serial", "--tags=serial", 1, serial_files)
 
 local totals = { successes = 0, failures = 0, errors = 0, pendings = 0 }
-local problems, new_times = {}, {}
+local problems, new_times, cpu = {}, {}, {}
+
+-- The CPU seconds (user + system) of a run's processes, from the shell's `times`.
+local function cpu_seconds(path)
+  local children = (read(path) or ""):match("\n([^\n]+)")
+  local total = 0
+  for m, sec in (children or ""):gmatch("(%d+)m([%d.]+)s") do total = total + tonumber(m) * 60 + tonumber(sec) end
+  return total
+end
 
 local function add_problem(file, kind, name, message, trace)
   problems[#problems + 1] = string.format("%s %s\n  %s\n%s%s", kind, file, name or "", message and ("  " .. message:gsub("\n", "\n  ") .. "\n") or "",
@@ -117,6 +125,7 @@ for _, file in ipairs(files) do
     local out = report_of(file, phase)
     local t1, t0 = (read(out .. ".time") or ""):match("([%d.]+) ([%d.]+)")
     if t1 then spent = spent + (tonumber(t1) - tonumber(t0)) end
+    cpu[file] = (cpu[file] or 0) + cpu_seconds(out .. ".cpu")
     local ok, report = pcall(cjson.decode, read(out) or "")
     if not ok or type(report) ~= "table" then
       totals.errors = totals.errors + 1
@@ -140,6 +149,16 @@ end
 write(results .. "/times", table.concat(new_times, "\n") .. "\n")
 
 for _, p in ipairs(problems) do io.stdout:write(p, "\n") end
+-- Where the time goes: the suite is bound by CPU on a small machine, by the slowest file on a big one.
+local by_cpu, total_cpu = {}, 0
+for file, c in pairs(cpu) do
+  by_cpu[#by_cpu + 1] = file
+  total_cpu = total_cpu + c
+end
+table.sort(by_cpu, function(a, b) return cpu[a] > cpu[b] end)
+local top = {}
+for i = 1, math.min(5, #by_cpu) do top[i] = string.format("%s %.1f s", by_cpu[i]:gsub("^spec/", ""), cpu[by_cpu[i]]) end
+io.stdout:write(string.format("CPU %.1f s in all; most: %s\n", total_cpu, table.concat(top, ", ")))
 local wall = io.popen("date +%s.%N"):read("n") - clock0
 io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files, %d at a time)\n",
   totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, jobs))
