@@ -157,7 +157,7 @@ for file, c in pairs(cpu) do
 end
 table.sort(by_cpu, function(a, b) return cpu[a] > cpu[b] end)
 local top = {}
-for i = 1, math.min(5, #by_cpu) do top[i] = string.format("%s %.1f s", by_cpu[i]:gsub("^spec/", ""), cpu[by_cpu[i]]) end
+for n = 1, math.min(5, #by_cpu) do top[n] = string.format("%s %.1f s", by_cpu[n]:gsub("^spec/", ""), cpu[by_cpu[n]]) end
 io.stdout:write(string.format("CPU %.1f s in all; most: %s\n", total_cpu, table.concat(top, ", ")))
 local wall = io.popen("date +%s.%N"):read("n") - clock0
 io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files, %d at a time)\n",
