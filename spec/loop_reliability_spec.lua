@@ -19,6 +19,18 @@ local function token_requests(sb)
   return n
 end
 
+-- Gets customer `id` in a coroutine of `loop`, then runs the loop: the result and the seconds it took.
+local function timed_get(loop, qb, id)
+  local c, err, took
+  loop.spawn(function()
+    local t0 = core.time()
+    c, err = qb.customer:get(id)
+    took = core.time() - t0
+  end)
+  loop.run()
+  return c, err, took
+end
+
 for name, make in pairs(LOOPS) do
   describe("qbench.loop." .. name, function()
     local sb
@@ -127,13 +139,7 @@ for name, make in pairs(LOOPS) do
       local loop = make()
       local qb <close> = qbench.new { url = oauth.url, client_id = "cid", client_secret = "sec", loop = loop.adapter,
         deadline = 0.5, timeout = 10 }
-      local c, err, took
-      loop.spawn(function()
-        local t0 = core.time()
-        c, err = qb.customer:get(1)
-        took = core.time() - t0
-      end)
-      loop.run()
+      local c, err, took = timed_get(loop, qb, 1)
       oauth.stop()
       assert.is_nil(c)
       assert.equal("timeout", err.kind)
@@ -185,13 +191,7 @@ for name, make in pairs(LOOPS) do
       local qb <close> = qbench.new { url = sb.url, token = sb.token, loop = loop.adapter, timeout = 0.3,
         deadline = 0.5, retries = 5, backoff = 0 }
       helper.faults("GET " .. API .. "customer/1", { "stall:5000", "stall:5000", "stall:5000" })
-      local c, err, took
-      loop.spawn(function()
-        local t0 = core.time()
-        c, err = qb.customer:get(1)
-        took = core.time() - t0
-      end)
-      loop.run()
+      local c, err, took = timed_get(loop, qb, 1)
       assert.is_nil(c)
       assert.equal(2, err.attempts, "0.3 s, then the 0.2 s left")
       assert.matches("deadline", err.message)
