@@ -49,6 +49,9 @@ return {
         uv.run("default")
         watchdog:stop()
         watchdog:close()
+        -- The close completes on the loop's next turn: left pending, libuv would run it while
+        -- Lua closes the state (luv's loop finalizer), after the handle's own finalizer, and crash.
+        uv.run("nowait")
         if cut then error(string.format("the luv loop still had work after %g s", limit), 2) end
       end,
     }

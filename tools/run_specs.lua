@@ -133,6 +133,13 @@ for _, file in ipairs(files) do
       add_problem(file, "Error", "(" .. phase .. " run ended without a report, exit status " ..
         ((read(out .. ".rc") or "?"):gsub("%s", "")) .. ")", err:sub(-3000))
     else
+      -- A process that reported no failure yet did not exit 0 crashed after its tests (at exit).
+      local rc = tonumber((read(out .. ".rc") or ""):match("%d+"))
+      if rc ~= 0 and #report.failures + #report.errors == 0 then
+        totals.errors = totals.errors + 1
+        add_problem(file, "Error", "(" .. phase .. " run: every test passed, then the process exited with status "
+          .. tostring(rc) .. ")", (read(out .. ".err") or ""):sub(-3000))
+      end
       totals.successes = totals.successes + report.successes
       totals.pendings = totals.pendings + report.pendings
       totals.failures = totals.failures + #report.failures
