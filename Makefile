@@ -79,17 +79,25 @@ demo: deps
 # ---- Packaging and tools (issue 7): lint, the LDoc reference, the rock.
 LUACHECK ?= luacheck
 CPPCHECK ?= cppcheck
-.PHONY: lint doc rock
+.PHONY: lint doc doc-html rock
 # luacheck reads .luacheckrc; cppcheck fails on warnings, not on style.
 lint: deps
 	$(LUACHECK) --no-color --quiet lua csrc/sandbox/lua spec examples tools bench bin/qbench
 	$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Icsrc csrc
 
-# The HTML API reference, from the doc comments, into $(BUILD)/doc (see config.ld).
+# The HTML API reference, from the doc comments, into $(DOC_DIR) (see config.ld), with
+# topics made at build time in $(DOC_TOPICS), where config.ld reads them: README sections
+# and the command's help (tools/doc_topics.lua).
+# spec/doc_spec.lua runs `make doc-html DOC_DIR=...`.
+DOC_DIR    ?= $(BUILD)/doc
+DOC_TOPICS := build/doc-topics
 doc: deps
-	rm -rf $(BUILD)/doc
-	ldoc --fatalwarnings --dir $(BUILD)/doc .
+	$(MAKE) doc-html
+doc-html: $(CORE)
+	rm -rf $(DOC_TOPICS) $(DOC_DIR)
+	BUILD=$(BUILD) $(LUA) tools/doc_topics.lua README.md $(DOC_TOPICS)
+	ldoc --fatalwarnings --dir $(DOC_DIR) .
 
 # Installs the rock with luarocks into a temporary tree and smoke-tests the tree alone.
 rock: deps

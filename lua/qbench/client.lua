@@ -22,6 +22,12 @@
 -- standard error: `qbench: GET /qbench/api/v1/customer/2 -> 503 in 0.001 s (attempt 1), http`.
 -- The option `on_request` gets the same as a table.
 -- @classmod qbench.Client
+-- @usage
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
+-- print(qb)   --> qbench.Client (https://lab.qbench.net)
+-- local c = assert(qb.customer:get(7))
+-- local s = assert(qb.v2.samples:get(12))
+-- local page = assert(qb:request("GET", "customer", {query = {page_size = 5}}))
 
 --- The options of @{qbench.new}: `url` and a way to authenticate, and any of the others.
 --
@@ -62,18 +68,26 @@
 --- The instance's URL, as given to @{qbench.new} but without a trailing `/`.
 -- @class field
 -- @name url
+-- @usage print(qb.url)   --> https://lab.qbench.net
 
 --- The v1 Customers calls (@{qbench.customer}), made on first use.
 -- @class field
 -- @name customer
+-- @usage
+-- local customers = qb.customer
+-- print(assert(customers:get(7)).customer_name)
 
 --- Every operation of QBench's API v2 (@{qbench.v2}), made on first use.
 -- @class field
 -- @name v2
+-- @usage
+-- local v2 = qb.v2
+-- for s in v2.samples:list{order_ids = {1}} do print(s.id, s.sample_type) end
 
 --- How many transfers this client runs at once (the option `max_concurrency`).
 -- @class field
 -- @name max_concurrency
+-- @usage print(qb.max_concurrency)   --> 10, unless the option said otherwise
 
 local core = require "qbench.core"
 local args = require "qbench.args"
@@ -99,6 +113,7 @@ local methods = {}
 local mt = { __name = "qbench.Client" }
 
 --- Where v1 paths live: a path that does not start with "/" is under it.
+-- @local
 M.API_ROOT = "/qbench/api/v1/"
 local API_ROOT = M.API_ROOT
 local SORTED = { sort_keys = true }
@@ -485,8 +500,9 @@ end
 -- @return the decoded answer, the status and the headers (lower-case names);
 -- or nil and an error object (@{qbench.error})
 -- @usage
--- local body, status = qb:request("GET", "sample/12", {query = {include = "tests"}})
+-- local page, status = qb:request("GET", "customer", {query = {page_num = 2, page_size = 10}})
 -- assert(qb:request("POST", "customer", {body = {customer_name = "ACME"}}))
+-- local sample = assert(qb:request("GET", "/qbench/api/v2/samples/12")).data
 function methods:request(method, path, opts)
   if type(method) ~= "string" or not method:match("^%a+$") then
     args.error(1, "request", "method must be an HTTP method name, got " .. args.describe(method))
@@ -540,6 +556,10 @@ end
 -- Coroutines still waiting in the client (in an event loop) are woken and get the
 -- closed-client error.
 -- @function close
+-- @usage
+-- local qb = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN"}
+-- local c = assert(qb.customer:get(7))
+-- qb:close()   -- qb.customer:get(8) would now raise
 function methods:close()
   self._transport:close()
 end

@@ -21,7 +21,7 @@
 -- local csv = require "qbench.csv"
 -- local w = csv.writer(io.stdout)
 -- assert(w:write{"id", "customer_name"})
--- assert(w:write{7, "=HYPERLINK(...)"})   --> 7,'=HYPERLINK(...)
+-- assert(w:write{7, "=SUM(A1:A9)"})       --> 7,'=SUM(A1:A9)
 -- local records = assert(csv.parse('id,name\r\n7,"Smith, Jr"\r\n'))
 -- print(records[2][2])                     --> Smith, Jr
 -- print(csv.parse("'=1+1", {unguard = true})[1][1])   --> =1+1
@@ -54,6 +54,8 @@ end
 -- are empty (CSV has no null).
 -- @tparam string|number|boolean|nil value a value; tables raise
 -- @treturn string the text
+-- @usage
+-- print(csv.text(0.1 + 0.2), csv.text(12), csv.text(qbench.null) == "")   --> 0.30000000000000004 12 true
 function M.text(value)
   local t = type(value)
   if t == "string" then return value end
@@ -73,6 +75,10 @@ end
 -- @tparam string|number|boolean|nil value the field's value
 -- @tparam[opt] table opts `raw = true`: no `'` before formula-like strings
 -- @treturn string the field
+-- @usage
+-- print(csv.field('Smith, "Jr"'))           --> "Smith, ""Jr"""
+-- print(csv.field("=1+1"))                  --> '=1+1
+-- print(csv.field("=1+1", {raw = true}))    --> =1+1
 function M.field(value, opts)
   local s = M.text(value)
   if type(value) == "string" and not (opts and opts.raw) and s:find(GUARDED) then s = "'" .. s end
@@ -85,6 +91,9 @@ end
 -- `qbench.null` for an empty one
 -- @tparam[opt] table opts as for @{field}
 -- @treturn string the record's line
+-- @usage
+-- io.write(csv.record{7, "Falcon Naturals", "Retail;Water"})   --> 7,Falcon Naturals,Retail;Water (and CRLF)
+-- io.write(csv.record{n = 3, 8, nil, "x"})                      --> 8,,x
 function M.record(fields, opts)
   if type(fields) ~= "table" then error("qbench.csv: fields must be a table, got " .. type(fields), 2) end
   local out = {}
@@ -101,6 +110,12 @@ Writer.__name = "qbench.csv.Writer"
 -- @tparam file file where records go
 -- @tparam[opt] table opts as for @{field}
 -- @treturn Writer the writer, with `w:write(fields)`
+-- @usage
+-- local f = assert(io.open("customers.csv", "wb"))
+-- local w = csv.writer(f)
+-- assert(w:write{"id", "customer_name"})
+-- for c in qb.customer:list() do assert(w:write{c.id, c.customer_name}) end
+-- assert(f:close())
 function M.writer(file, opts)
   if type(file) ~= "userdata" and type(file) ~= "table" then
     error("qbench.csv: writer needs a file, got " .. type(file), 2)
@@ -112,6 +127,10 @@ end
 -- @function Writer:write
 -- @tparam table fields the record's values
 -- @return true, or nil and the file's error message when the write failed (a full disk, a closed pipe)
+-- @usage
+-- local w = csv.writer(io.stdout)
+-- local ok, err = w:write{7, "Falcon Naturals"}
+-- if not ok then io.stderr:write("cannot write: ", err, "\n") os.exit(1) end
 function Writer:write(fields)
   local ok, err = self.file:write(M.record(fields, self.opts))
   if not ok then return nil, err end
@@ -143,8 +162,11 @@ end
 -- @return an array of records; or nil and a message naming the line
 -- (`line 4: unterminated quoted field`)
 -- @usage
--- local records, err = csv.parse(io.open("customers.csv", "rb"):read("a"))
--- local header = records[1]
+-- local f = assert(io.open("customers.csv", "rb"))
+-- local records = assert(csv.parse(f:read("a"), {unguard = true}))
+-- f:close()
+-- local header = records[1]   -- {"id", "customer_name", ...}
+-- for i = 2, #records do print(records[i][1], records[i][2]) end
 function M.parse(text, opts)
   if type(text) ~= "string" then error("qbench.csv: parse needs a string, got " .. type(text), 2) end
   local unguard = opts and opts.unguard

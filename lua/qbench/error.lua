@@ -39,11 +39,11 @@
 -- | `"decode"` | a 2xx answer that is not the JSON expected |
 -- @module qbench.error
 -- @usage
--- local c, err = qb.customer:get(9)
+-- local c, err = qb.customer:get(999)
 -- if not c and err.status == 404 then
---   print("no customer 9")
+--   print("no customer 999")
 -- elseif not c then
---   error(tostring(err))   -- qbench: GET /qbench/api/v1/customer/9 (timeout): ...
+--   error(tostring(err))   -- qbench: GET /qbench/api/v1/customer/999 (timeout): ...
 -- end
 
 local text = require "qbench.text"
@@ -67,6 +67,10 @@ M.mt = mt
 --- Is `v` an error object? The same function as @{qbench.is_error}.
 -- @param v any value
 -- @treturn boolean
+-- @usage
+-- local errors = require "qbench.error"
+-- local c, err = qb.customer:get(999)
+-- print(c, errors.is(err), err.status)   --> nil true 404
 function M.is(v)
   return getmetatable(v) == mt
 end

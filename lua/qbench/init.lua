@@ -45,7 +45,7 @@
 -- for c in qb.customer:list{page_size = 50} do
 --   print(c.id, c.customer_name)
 -- end
--- for s in qb.v2.samples:list{order_ids = {1089, 1090}} do print(s.id) end
+-- for s in qb.v2.samples:list{order_ids = {1, 2}} do print(s.id) end
 
 local core = require "qbench.core"
 local qerror = require "qbench.error"
@@ -53,6 +53,7 @@ local registry = require "qbench.registry"
 
 local M = {
   --- The version of qbench, a string such as `"0.1.0"`.
+  -- @usage print("qbench " .. qbench._VERSION)
   _VERSION = core._VERSION,
   --- JSON `null`: what a `null` in an answer decodes to, and what sends `null`.
   -- The same value as `cjson.null`. A field absent from an answer stays nil.
@@ -102,7 +103,9 @@ local M = {
   -- made, so that a caller can warn once
   -- @usage
   -- print(qbench.encode{id = 7, tags = {"a", "b"}})   --> {"id":7,"tags":["a","b"]}
+  -- local record = {customer_name = "Caf\xE9 Lab", tags = {"Retail"}}   -- Latin-1, not UTF-8
   -- local text, replaced = qbench.encode(record, {sort_keys = true, indent = 2, invalid_utf8 = "replace"})
+  -- print(replaced)   --> 1 (the \xE9 became U+FFFD)
   encode = core.encode,
   --- The Lua value of a JSON text, as answers are read.
   -- Integral numbers within 2^53 become Lua integers, other numbers floats; `null` is
@@ -149,6 +152,9 @@ local default_client, default_options
 -- @within Clients
 -- @tparam table opts as for @{new}
 -- @treturn qbench.Client the new module-level client
+-- @usage
+-- qbench.configure{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN", retries = 5}
+-- local c = assert(qbench.customer:get(7))   -- on the client just configured
 function M.configure(opts)
   local client = client_module().new(opts, M._VERSION) -- checks the options now, not on first use
   if default_client then default_client:close() end
@@ -183,7 +189,9 @@ end
 -- (@{env_options}). Without it it raises, saying what to set.
 -- @within Clients
 -- @treturn qbench.Client the module-level client
--- @usage print(qbench.default().url)
+-- @usage
+-- local qb = qbench.default()   -- made from QBENCH_URL and QBENCH_TOKEN on first use
+-- print(qb.url, qb == qbench.default())   --> https://lab.qbench.net true
 function M.default()
   if not default_client then
     local opts = default_options
@@ -217,7 +225,7 @@ M.customer = setmetatable({}, {
 -- The client (@{default}) is made at the first call, not when qbench is loaded.
 -- @within Clients
 -- @table v2
--- @usage for s in qbench.v2.samples:list{order_ids = {1089}} do print(s.id) end
+-- @usage for s in qbench.v2.samples:list{order_ids = {1}} do print(s.id) end
 
 -- qbench.v2 (and any other resource of the registry) is the module-level client's.
 return setmetatable(M, {

@@ -26,6 +26,7 @@ local REDRAW_INTERVAL = 0.1
 
 --- Is standard error a terminal? The shell's test sees our own stderr, which it inherits.
 -- @treturn boolean
+-- @usage if Progress.stderr_is_terminal() then io.stderr:write("pages will show here\n") end
 function M.stderr_is_terminal()
   return os.execute("[ -t 2 ]") == true
 end
@@ -34,6 +35,9 @@ end
 -- @tparam[opt] table opts `enabled` (default: stderr is a terminal), `out`, `noun` (what is
 -- counted, default "customers")
 -- @return the progress object, with `update`, `clear` and `finish`
+-- @usage
+-- local Progress = require "qbench.cli.progress"
+-- local progress = Progress.new{noun = "samples"}   -- drawn only when stderr is a terminal
 function M.new(opts)
   opts = opts or {}
   local enabled = opts.enabled
@@ -54,6 +58,10 @@ end
 
 --- The line's text for the counts so far.
 -- @treturn string
+-- @usage
+-- local progress = Progress.new{enabled = false}
+-- progress:update{pages_done = 3, total_pages = 10, items = 150}
+-- print(progress:text())   --> pages 3/10  150 customers/s  0:02 left (a second after new)
 function methods:text()
   local elapsed = math.max(now() - self.started, 1e-3)
   local parts = { string.format("pages %d/%s", self.pages_done, self.total_pages and tostring(self.total_pages) or "?") }
@@ -70,6 +78,12 @@ end
 --- Records progress and redraws (at most every 0.1 s unless `force`).
 -- @tparam table counts `pages_done`, `total_pages`, `items` (any subset)
 -- @tparam[opt] boolean force redraw now
+-- @usage
+-- local progress, pages, n = Progress.new(), 0, 0
+-- for page in qb.customer:pages{page_size = 50} do
+--   pages, n = pages + 1, n + #page.data
+--   progress:update{pages_done = pages, total_pages = math.tointeger(page.total_pages), items = n}
+-- end
 function methods:update(counts, force)
   for k, v in pairs(counts) do self[k] = v end
   if not self.enabled then return end
@@ -82,6 +96,11 @@ function methods:update(counts, force)
 end
 
 --- Erases the line, so that output written to the same terminal starts clean.
+-- @usage
+-- local progress = Progress.new()
+-- progress:update({pages_done = 1, total_pages = 4, items = 50}, true)
+-- progress:clear()
+-- io.stderr:write("warning: customer 8 has no email\n")   -- on a clean line
 function methods:clear()
   if self.enabled and self.shown then
     self.out:write("\r\27[K")
@@ -92,6 +111,13 @@ end
 
 --- Draws the final counts and ends the line, leaving it as a summary.
 -- @tparam table counts as for @{progress:update|update}
+-- @usage
+-- local progress, pages, n = Progress.new(), 0, 0
+-- for page in qb.customer:pages() do
+--   pages, n = pages + 1, n + #page.data
+--   progress:update{pages_done = pages, total_pages = math.tointeger(page.total_pages), items = n}
+-- end
+-- progress:finish{pages_done = pages, items = n}   -- the last line stays as a summary
 function methods:finish(counts)
   if not self.enabled then return end
   self:update(counts, true)

@@ -7,7 +7,7 @@
 -- @module qbench.loop.cqueues
 -- @usage
 -- local cqueues = require "cqueues"
--- local qb <close> = qbench.new{url = url, token = token,
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN",
 --                               loop = require "qbench.loop.cqueues"}
 -- local cq = cqueues.new()
 -- for id = 1, 4 do
@@ -34,6 +34,12 @@ end
 -- controller resumed itself: one running inside it (a `coroutine.wrap` generator)
 -- would yield to its consumer, not to the controller, so such a call blocks instead.
 -- @treturn boolean
+-- @usage
+-- local cqueues, loop = require "cqueues", require "qbench.loop.cqueues"
+-- local cq = cqueues.new()
+-- cq:wrap(function() print(loop.active()) end)   --> true
+-- assert(cq:loop())
+-- print(loop.active())   --> false: outside the controller, calls block
 function M.active()
   local cq, direct = cqueues.running()
   if cq then last_controller = cq end
@@ -46,6 +52,19 @@ local watched = {} -- fd -> {events =, fn =, wake =, stopped =}
 -- @tparam integer fd
 -- @tparam[opt] string events
 -- @tparam[opt] function fn
+-- @usage
+-- local cqueues, socket, loop = require "cqueues", require "cqueues.socket", require "qbench.loop.cqueues"
+-- local a, b = socket.pair()
+-- local cq = cqueues.new()
+-- cq:wrap(function()
+--   loop.watch(a:pollfd(), "r", function(fd, ready)
+--     print(ready, a:read("*l"))   --> r ping
+--     loop.watch(fd, nil)          -- stops watching: the loop can end
+--   end)
+--   assert(b:write("ping\n"))
+--   assert(b:flush())
+-- end)
+-- assert(cq:loop())
 function M.watch(fd, events, fn)
   local w = watched[fd]
   if events == nil then
@@ -78,6 +97,14 @@ local timer_mt = { __index = {} }
 --- A timer: `t:start(seconds, fn)` calls fn once after that long (replacing a pending
 -- start); `t:stop()` cancels it.
 -- @return the timer
+-- @usage
+-- local cqueues, loop = require "cqueues", require "qbench.loop.cqueues"
+-- local cq = cqueues.new()
+-- cq:wrap(function()
+--   local t = loop.timer()
+--   t:start(0.1, function() print("0.1 s later") end)
+-- end)
+-- assert(cq:loop())
 function M.timer()
   return setmetatable({ generation = 0 }, timer_mt)
 end
@@ -123,6 +150,12 @@ local event_mt = { __index = {} }
 
 --- A one-shot event: `ev:wait(timeout)` yields until `ev:set()` (true) or the timeout (false).
 -- @return the event
+-- @usage
+-- local cqueues, loop = require "cqueues", require "qbench.loop.cqueues"
+-- local cq, ev = cqueues.new(), loop.event()
+-- cq:wrap(function() print("set:", ev:wait(5)) end)   --> set: true
+-- cq:wrap(function() loop.sleep(0.1) ev:set() end)
+-- assert(cq:loop())
 function M.event()
   return setmetatable({ is_set = false, cond = condition.new() }, event_mt)
 end
@@ -139,6 +172,17 @@ end
 
 --- Yields to the controller for `seconds`.
 -- @tparam number seconds
+-- @usage
+-- local cqueues, loop = require "cqueues", require "qbench.loop.cqueues"
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN", loop = loop}
+-- local cq = cqueues.new()
+-- cq:wrap(function()
+--   for id = 1, 3 do
+--     print(assert(qb.customer:get(id)).customer_name)
+--     loop.sleep(0.1)   -- other coroutines run meanwhile
+--   end
+-- end)
+-- assert(cq:loop())
 function M.sleep(seconds)
   cqueues.sleep(seconds)
 end

@@ -8,7 +8,8 @@
 -- @module qbench.loop.luv
 -- @usage
 -- local uv = require "luv"
--- local qb <close> = qbench.new{url = url, token = token, loop = require "qbench.loop.luv"}
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN",
+--                               loop = require "qbench.loop.luv"}
 -- for id = 1, 4 do
 --   coroutine.wrap(function() print(assert(qb.customer:get(id)).customer_name) end)()
 -- end
@@ -38,6 +39,11 @@ local resuming
 -- loop coroutine): its yield would reach the generator's consumer, not libuv, so
 -- such a call blocks instead.
 -- @treturn boolean
+-- @usage
+-- local uv, loop = require "luv", require "qbench.loop.luv"
+-- print(loop.active())   --> false: the main coroutine blocks
+-- coroutine.wrap(function() print(loop.active()) end)()   --> true
+-- uv.run()
 function M.active()
   local co, main = coroutine.running()
   if main then return false end
@@ -51,6 +57,15 @@ local polls = {} -- fd -> uv poll handle
 -- @tparam integer fd
 -- @tparam[opt] string events
 -- @tparam[opt] function fn
+-- @usage
+-- local uv, loop = require "luv", require "qbench.loop.luv"
+-- local fds = uv.pipe()   -- {read = fd, write = fd}
+-- loop.watch(fds.read, "r", function(fd, ready)
+--   print(ready, uv.fs_read(fd, 64))   --> r ping
+--   loop.watch(fd, nil)                -- stops watching: uv.run() can return
+-- end)
+-- uv.fs_write(fds.write, "ping")
+-- uv.run()
 function M.watch(fd, events, fn)
   local p = polls[fd]
   if events == nil then
@@ -83,6 +98,11 @@ local timer_mt = { __index = {} }
 -- start); `t:stop()` cancels it and closes its libuv handle, so a stopped timer holds
 -- nothing (neither a handle nor `fn`) in libuv.
 -- @return the timer
+-- @usage
+-- local uv, loop = require "luv", require "qbench.loop.luv"
+-- local t = loop.timer()
+-- t:start(0.1, function() print("0.1 s later") end)
+-- uv.run()
 function M.timer()
   return setmetatable({ handle = nil }, timer_mt)
 end
@@ -118,6 +138,12 @@ local event_mt = { __index = {} }
 
 --- A one-shot event: `ev:wait(timeout)` yields until `ev:set()` (true) or the timeout (false).
 -- @return the event
+-- @usage
+-- local uv, loop = require "luv", require "qbench.loop.luv"
+-- local ev = loop.event()
+-- coroutine.wrap(function() print("set:", ev:wait(5)) end)()   --> set: true
+-- coroutine.wrap(function() loop.sleep(0.1) ev:set() end)()
+-- uv.run()
 function M.event()
   return setmetatable({ is_set = false }, event_mt)
 end
@@ -180,6 +206,16 @@ end
 
 --- Yields for `seconds`, resumed by a libuv timer.
 -- @tparam number seconds
+-- @usage
+-- local uv, loop = require "luv", require "qbench.loop.luv"
+-- local qb <close> = qbench.new{url = "https://lab.qbench.net", token = os.getenv "QBENCH_TOKEN", loop = loop}
+-- coroutine.wrap(function()
+--   for id = 1, 3 do
+--     print(assert(qb.customer:get(id)).customer_name)
+--     loop.sleep(0.1)   -- other coroutines run meanwhile
+--   end
+-- end)()
+-- uv.run()
 function M.sleep(seconds)
   M.event():wait(seconds)
 end

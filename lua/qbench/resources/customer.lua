@@ -18,6 +18,12 @@
 -- `customer/contact/remove`, and discount deletes are DELETEs with repeated keys
 -- (`?assay_ids=1&assay_ids=2`) and no body.
 -- @classmod qbench.customer
+-- @usage
+-- local id = assert(qb.customer:create{customer_name = "ACME Labs", tags = {"Wholesale"}})
+-- assert(qb.customer:update(id, {email = "lab@acme.example"}))
+-- for c in qb.customer:list{page_size = 50} do
+--   if c.email == qbench.null then print(c.id, c.customer_name .. " has no email") end
+-- end
 
 local core = require "qbench.core"
 local args = require "qbench.args"
@@ -109,6 +115,10 @@ end
 -- @function all
 -- @tparam[opt] table opts as for `pages`
 -- @treturn {table,...} every customer, or nil and an error object
+-- @usage
+-- local customers, err = qb.customer:all{page_size = 50}
+-- if not customers then error(tostring(err)) end
+-- print(#customers .. " customers")
 
 --- Many customers at once, in the order of `ids`.
 -- Each entry is the customer table, or an error object (@{qbench.is_error}) for one that
@@ -166,6 +176,7 @@ end
 -- @function delete
 -- @tparam integer id the customer's id
 -- @treturn boolean true, or nil and an error object
+-- @usage assert(qb.customer:delete(75))
 function methods:delete(id)
   id = args.id(id, 1, "delete", "id")
   return done(self.client:_send("DELETE", "customer/" .. id, nil, nil, "delete"))
@@ -207,6 +218,9 @@ end
 -- @tparam integer id the customer's id
 -- @tparam integer contact_id the contact's id
 -- @treturn boolean true, or nil and an error object
+-- @usage
+-- assert(qb.customer:add_contacts(7, {[3] = {receive_email = true}}))
+-- assert(qb.customer:remove_contact(7, 3))   -- contact 3 is no longer linked to customer 7
 function methods:remove_contact(id, contact_id)
   id = args.id(id, 1, "remove_contact", "id")
   contact_id = args.id(contact_id, 2, "remove_contact", "contact_id")
@@ -227,30 +241,44 @@ end
 -- @tparam integer id the customer's id
 -- @tparam {table,...} assay_discounts items `{assay_id =, base_price =, discount =}`
 -- @treturn boolean true, or nil and an error object
+-- @usage
+-- assert(qb.customer:create_assay_discounts(7, {{assay_id = 1, base_price = 100, discount = 20}}))
+-- assert(qb.customer:update_assay_discounts(7, {{assay_id = 1, base_price = 100, discount = 25}}))
 
 --- Deletes discounts on assays of a customer (DELETE with `?assay_ids=1&assay_ids=2`).
 -- @function delete_assay_discounts
 -- @tparam integer id the customer's id
 -- @tparam {integer,...} assay_ids the assays
 -- @treturn boolean true, or nil and an error object
+-- @usage
+-- assert(qb.customer:create_assay_discounts(7, {{assay_id = 1, base_price = 100, discount = 20},
+--                                               {assay_id = 2, base_price = 30, discount = 10}}))
+-- assert(qb.customer:delete_assay_discounts(7, {1, 2}))
 
 --- Creates discounts on panels for a customer (POST).
 -- @function create_panel_discounts
 -- @tparam integer id the customer's id
 -- @tparam {table,...} panel_discounts items `{panel_id =, base_price =, discount =}`
 -- @treturn boolean true, or nil and an error object
+-- @usage assert(qb.customer:create_panel_discounts(7, {{panel_id = 1, base_price = 50, discount = 15}}))
 
 --- Changes discounts on panels of a customer (PATCH).
 -- @function update_panel_discounts
 -- @tparam integer id the customer's id
 -- @tparam {table,...} panel_discounts items `{panel_id =, base_price =, discount =}`
 -- @treturn boolean true, or nil and an error object
+-- @usage
+-- assert(qb.customer:create_panel_discounts(7, {{panel_id = 1, base_price = 50, discount = 15}}))
+-- assert(qb.customer:update_panel_discounts(7, {{panel_id = 1, base_price = 50, discount = 10}}))
 
 --- Deletes discounts on panels of a customer (DELETE with `?panel_ids=1`).
 -- @function delete_panel_discounts
 -- @tparam integer id the customer's id
 -- @tparam {integer,...} panel_ids the panels
 -- @treturn boolean true, or nil and an error object
+-- @usage
+-- assert(qb.customer:create_panel_discounts(7, {{panel_id = 1, base_price = 50, discount = 15}}))
+-- assert(qb.customer:delete_panel_discounts(7, {1}))
 
 local function discount_methods(kind)
   local segment, list_key, id_key, ids_key = kind .. "s", kind .. "_discounts", kind .. "_id", kind .. "_ids"

@@ -17,7 +17,7 @@
 -- `err.errors`.
 -- @module qbench.v2
 -- @usage
--- for s in qb.v2.samples:list{order_ids = {1089, 1090}, sort_order = "ASC"} do
+-- for s in qb.v2.samples:list{order_ids = {1, 2}, sort_order = "ASC"} do
 --   print(s.id, s.sample_type)
 -- end
 -- local order = assert(qb.v2.orders:get(5))
@@ -269,22 +269,32 @@ end
 -- @tparam[opt] table filters the operation's filters, and `page_num`, `page_size` (1 to 50)
 -- and `concurrency`
 -- @return an iterator for a generic `for`
--- @usage for s in qb.v2.samples:list{order_ids = {1089}} do print(s.id) end
+-- @usage for s in qb.v2.samples:list{order_ids = {1}} do print(s.id) end
 
 --- One page, as the API answers it (`{data = {...}, total_pages = ...}`).
 -- @function collection:page
 -- @tparam[opt] table filters as for `list`, without `concurrency`
 -- @treturn table the page, or nil and an error object
+-- @usage
+-- local page = assert(qb.v2.samples:page{page_num = 2, page_size = 10})
+-- print(#page.data .. " of " .. page.total_count .. " samples")
 
 --- Iterates over every page table, in order; raises the error object on failure.
 -- @function collection:pages
 -- @tparam[opt] table filters as for `list`
 -- @return an iterator for a generic `for`
+-- @usage
+-- for page in qb.v2.tests:pages{page_size = 50, concurrency = 2} do
+--   print(page.page_number, #page.data)
+-- end
 
 --- Every record of every page as one array.
 -- @function collection:all
 -- @tparam[opt] table filters as for `list`
 -- @treturn {table,...} the records, or nil and an error object
+-- @usage
+-- local orders = assert(qb.v2.orders:all{customer_ids = {3}})
+-- for _, o in ipairs(orders) do print(o.id) end
 
 --- One record by id: its `data` object, unwrapped.
 -- An answer whose `data` is not a JSON object is an error of kind `"decode"`, as is a page
@@ -302,6 +312,10 @@ end
 -- @tparam {integer,...} ids the ids
 -- @tparam[opt] table opts `concurrency` (requests at once)
 -- @treturn table an array in the order of `ids`
+-- @usage
+-- for i, s in ipairs(qb.v2.samples:get_many({12, 13, 14}, {concurrency = 3})) do
+--   print(i, qbench.is_error(s) and tostring(s) or s.sample_type)
+-- end
 
 --- One record, as a node: `collection(id)`.
 -- Its sub-collections are fields (`qb.v2.orders(5).samples`), its actions methods
@@ -337,6 +351,7 @@ end
 -- @function collection:delete
 -- @tparam integer|string id the record's id
 -- @treturn boolean true, or nil and an error object
+-- @usage assert(qb.v2.samples:delete(60))   -- a second delete would fail with a 404
 
 --- An action: a write named after its path's last segment.
 -- Such as `qb.v2.invoices(5):sync()`, `qb.v2.reports:publish(records)` or
@@ -346,5 +361,8 @@ end
 -- @param[opt] body the action's body (records or a table), when it takes one
 -- @return the answer's `data`, true for an empty answer, or what came back; or nil and an
 -- error object
+-- @usage
+-- assert(qb.v2.invoices(5):sync())
+-- assert(qb.v2.reports:publish{{id = 3, send_emails = false}})
 
 return M
