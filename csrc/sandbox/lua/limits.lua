@@ -27,7 +27,8 @@ end
 -- The seconds left in a window of `span` seconds, as text.
 local function seconds_left(span, left)
   if math.type(span) == "integer" then return tostring(math.max(1, math.ceil(left))) end
-  local ms = math.max(1, math.ceil(left * 1000))
+  -- Up to the millisecond, but never past the window: 0.2 * 1000 is 200.00000000000003.
+  local ms = math.max(1, math.min(math.ceil(left * 1000 - 1e-6), math.floor(span * 1000 + 0.5)))
   return (string.format("%d.%03d", ms // 1000, ms % 1000):gsub("%.?0+$", ""))
 end
 
