@@ -89,18 +89,22 @@ function M.open(target, opts)
   else
     self.dialect = SQLITE
     local sqlite = require "qbench.mirror.sqlite"
-    local conn, message, code = sqlite.open(target, math.floor(self.lock_timeout * 1000))
-    if not conn then return fail(self, nil, message, code) end
-    self.conn = conn
     -- One mirror at a time per file: a second one stops here instead of interleaving pages.
-    local lock
-    lock, message, code = sqlite.lock(target)
+    -- The lock is a file of its own: closing a descriptor of the database file would drop
+    -- the locks SQLite holds on it in this process.
+    local lock, message, code = sqlite.lock(M.lock_path(target))
     if not lock then
-      self:close()
       if code == "held" then message = "another qbench mirror is writing to this database" end
       return fail(self, nil, message, code)
     end
     self.lock = lock
+    local conn
+    conn, message, code = sqlite.open(target, math.floor(self.lock_timeout * 1000))
+    if not conn then
+      self:close()
+      return fail(self, nil, message, code)
+    end
+    self.conn = conn
     -- WAL: a commit per page costs no fsync of its own, and readers never block the mirror;
     -- NORMAL stays consistent after a crash at any moment (a power cut may lose the last pages,
     -- whose checkpoint goes with them).
@@ -115,12 +119,16 @@ function M.open(target, opts)
   return self
 end
 
+--- The file whose flock(2) lock says that a mirror writes to the SQLite file `target`:
+-- `target .. "-mirror.lock"`, beside SQLite's own `-wal` and `-shm`; made if missing, never removed.
+function M.lock_path(target) return target .. "-mirror.lock" end
+
+--- Closes the connection (and every statement it prepared), then lets the lock go.
 function Store:close()
   if self.conn then
     self.conn:close()
     self.conn = nil
   end
-  -- After the connection: closing the lock's descriptor first would drop SQLite's own locks.
   if self.lock then
     self.lock:close()
     self.lock = nil
