@@ -23,7 +23,7 @@ local Resource = require "qbench.resource"
 local suggest = require "qbench.suggest"
 local schema = require "qbench.mirror.schema"
 local Store = require "qbench.mirror.store"
-local sync = require "qbench.mirror.sync"
+local sync = require "qbench.mirror.sync" -- none of these loads a C module of the mirror: Store.open does
 
 local M = {}
 

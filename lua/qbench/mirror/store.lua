@@ -64,18 +64,34 @@ local function fail(self, _, message, code)
   return nil, self:error(message, code)
 end
 
+-- A C module of the mirror (a separate library from qbench.core, with libsqlite3 or libpq),
+-- loaded when a mirror runs, so that qbench.mirror and the command load without them
+-- (a host that embeds qbench.core alone): the module, or nil and an error object.
+local function driver(self, name, lib)
+  local ok, mod = pcall(require, name)
+  if ok then return mod end
+  return fail(self, nil, string.format("qbench mirror needs its C module %s%s, which is not installed (%s)",
+    name, lib and " (" .. lib .. ")" or "", (tostring(mod):match("^[^\n]*"):gsub(":$", ""))), "driver")
+end
+
 --- Opens `target`; `opts.lock_timeout` (seconds) is how long SQLite waits for a lock.
+-- Loads the mirror's C modules first: qbench.mirror.rows and the database's driver.
 -- @treturn table the store, or nil and an error object
 function M.open(target, opts)
   local self = setmetatable({ target = target, shown = shown(target), lock_timeout = opts.lock_timeout or 5 }, Store)
+  local rows, err = driver(self, "qbench.mirror.rows")
+  if not rows then return nil, err end
   if M.is_postgres(target) then
     self.dialect = POSTGRES
-    local pq = require "qbench.mirror.pq"
+    local pq
+    pq, err = driver(self, "qbench.mirror.pq", "libpq")
+    if not pq then return nil, err end
     local conn, message, code = pq.connect(target)
     if not conn then return fail(self, nil, message, code) end
     self.conn = conn
     -- One mirror at a time per database: a session lock, released when the connection ends.
-    local st, err = self:prepare("SELECT pg_try_advisory_lock(7161622211394597234)") -- "qbmirror"
+    local st
+    st, err = self:prepare("SELECT pg_try_advisory_lock(7161622211394597234)") -- "qbmirror"
     local got
     if st then
       got, err = st:first()
@@ -88,7 +104,9 @@ function M.open(target, opts)
     end
   else
     self.dialect = SQLITE
-    local sqlite = require "qbench.mirror.sqlite"
+    local sqlite
+    sqlite, err = driver(self, "qbench.mirror.sqlite", "libsqlite3")
+    if not sqlite then return nil, err end
     -- One mirror at a time per file: a second one stops here instead of interleaving pages.
     -- The lock is a file of its own: closing a descriptor of the database file would drop
     -- the locks SQLite holds on it in this process.
@@ -108,7 +126,8 @@ function M.open(target, opts)
     -- WAL: a commit per page costs no fsync of its own, and readers never block the mirror;
     -- NORMAL stays consistent after a crash at any moment (a power cut may lose the last pages,
     -- whose checkpoint goes with them).
-    local ok, err = self:exec("PRAGMA journal_mode = WAL")
+    local ok
+    ok, err = self:exec("PRAGMA journal_mode = WAL")
     if ok then ok, err = self:exec("PRAGMA synchronous = NORMAL") end
     if not ok then
       self:close()
