@@ -75,7 +75,6 @@ build = {
     ["qbench.cli.profile"] = "lua/qbench/cli/profile.lua",
     ["qbench.cli.progress"] = "lua/qbench/cli/progress.lua",
     ["qbench.cli.records"] = "lua/qbench/cli/records.lua",
-    ["qbench.cli.repair"] = "lua/qbench/cli/repair.lua",
     ["qbench.cli.v2_parser"] = "lua/qbench/cli/v2_parser.lua",
     ["qbench.cli.v2_tree"] = "lua/qbench/cli/v2_tree.lua",
     ["qbench.cli.where"] = "lua/qbench/cli/where.lua",

@@ -437,6 +437,28 @@ describe("qbench mirror (SQLite)", function()
     end)
   end)
 
+  describe("the library", function()
+    it("runs a mirror without loading any module of the command (qbench.cli.*)", function()
+      local db = dir .. "/lab.db"
+      local script = process.temp_file [[
+        package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+        package.cpath = (os.getenv("QBENCH_CPATH") or "build/?.so") .. ";" .. package.cpath
+        local qbench = require "qbench"
+        local qb = qbench.new { url = arg[1], token = arg[2] }
+        local report = assert(require("qbench.mirror").run { client = qb, db = arg[3], collections = { "teams" } })
+        assert(report.ok and package.loaded["qbench.text"])
+        for name in pairs(package.loaded) do
+          if name == "qbench.cli" or name:find("^qbench%.cli%.") then print(name) end
+        end
+      ]]
+      local r = process.run({ "lua5.4", script, sb.url, sb.token, db }, { env = { QBENCH_CPATH = os.getenv("QBENCH_CPATH") } })
+      os.remove(script)
+      assert.equal(0, r.status, r.err)
+      assert.equal("", r.out)
+      assert.equal(4, mh.query(db, "SELECT count(*) AS n FROM teams")[1].n)
+    end)
+  end)
+
   describe("the command", function()
     it("prints a summary table on stdout and one line per collection on stderr when it is not a terminal", function()
       local db = dir .. "/lab.db"
