@@ -438,7 +438,7 @@ describe("qbench mirror (SQLite)", function()
   end)
 
   describe("the library", function()
-    it("runs a mirror without loading any module of the command (qbench.cli.*)", function()
+    it("is require \"qbench.mirror\", and runs a mirror without loading any module of the command (qbench.cli.*)", function()
       local db = dir .. "/lab.db"
       local script = process.temp_file [[
         package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -447,6 +447,7 @@ describe("qbench mirror (SQLite)", function()
         local qb = qbench.new { url = arg[1], token = arg[2] }
         local report = assert(require("qbench.mirror").run { client = qb, db = arg[3], collections = { "teams" } })
         assert(report.ok and package.loaded["qbench.text"])
+        assert(qbench.mirror == nil, "qbench.mirror is a module of its own, not a field of qbench")
         for name in pairs(package.loaded) do
           if name == "qbench.cli" or name:find("^qbench%.cli%.") then print(name) end
         end
