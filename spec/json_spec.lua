@@ -71,6 +71,8 @@ describe("JSON encoding", function()
   it("writes integers exactly, even past 14 digits", function()
     assert.equal("123456789012345678", encode(123456789012345678))
     assert.equal("-9223372036854775808", encode(math.mininteger))
+    assert.equal("9223372036854775807", encode(math.maxinteger))
+    assert.equal("[0,-1,-10,10,-100,9,1000000]", encode({ 0, -1, -10, 10, -100, 9, 1000000 }))
     assert.equal("[1]", encode({ 1.0 }))
   end)
 
