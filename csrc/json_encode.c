@@ -17,12 +17,18 @@
 
 typedef enum { KEY_NONE, KEY_INDEX, KEY_NAME } key_kind;
 
-/* Where the encoder is, so that an error can name the offending element. */
+/* Where the encoder is, so that an error can name the offending element:
+ * step d leads into depth d. `table` is the table being encoded at depth d
+ * (lua_topointer), so that a table met again on its own path is a cycle. */
 typedef struct {
   key_kind kind;
-  lua_Integer index; /* KEY_INDEX */
   int stack_slot;    /* KEY_NAME: absolute index of the key string */
+  lua_Integer index; /* KEY_INDEX */
+  const void *table;
 } path_step;
+
+/* Levels of nesting the encoder holds in itself; deeper ones move the path to a buffer. */
+#define PATH_INLINE 32
 
 /* An object's key while its members are sorted: the key's bytes, its first 8
  * bytes as a big-endian number (zero-padded), which decides most comparisons
@@ -51,13 +57,16 @@ typedef struct {
   int replace_utf8;   /* invalid UTF-8 becomes U+FFFD instead of an error */
   int null_nonfinite; /* NaN and infinities become null instead of an error */
   lua_Integer replaced; /* how many of those two substitutions were made */
-  /* path[d] is the step into depth d, 1..QB_JSON_MAX_DEPTH; one slot spare, so
-     that an off-by-one in encode_table's depth check fails the depth spec
-     instead of writing past the encoder. */
-  path_step path[QB_JSON_MAX_DEPTH + 2];
-  /* tables[d]: the table being encoded at depth d (lua_topointer), 0..depth: a
-     table met again on its own path is a cycle. No Lua table is needed for it. */
-  const void *tables[QB_JSON_MAX_DEPTH + 2];
+  /* path[d] is the step into depth d, 1..QB_JSON_MAX_DEPTH. The encoder lives on
+     the C stack and is small: every allocation (output, path, keys) is owned by
+     a userdata made at the start, so a raised error frees it, and a nesting of
+     a few levels costs no memory the collector counts. Steps are always read
+     through e->path[d], never kept as pointers across a nested encode: the
+     path may move as it grows. */
+  path_step *path;    /* path_inline, or path_buf's data once the nesting passes PATH_INLINE levels */
+  size_t path_cap;    /* steps `path` holds */
+  qb_strbuf *path_buf;
+  path_step path_inline[PATH_INLINE];
 } encoder;
 
 static int encode_value(encoder *e, int idx, int depth);
@@ -261,6 +270,16 @@ static void newline(encoder *e, int depth) {
   add(e, spaces, n);
 }
 
+/* Makes room in e->path for steps 0..need-1 (the path moves, once, to its buffer). */
+static void grow_path(encoder *e, size_t need) {
+  qb_strbuf *b = e->path_buf;
+  if (e->path == e->path_inline) qb_strbuf_add(e->L, b, (const char *)e->path_inline, sizeof e->path_inline);
+  while (b->len < need * sizeof(path_step)) /* room, whatever is in it: steps are written before they are read */
+    qb_strbuf_add(e->L, b, (const char *)e->path_inline, sizeof e->path_inline);
+  e->path = (path_step *)(void *)b->data;
+  e->path_cap = b->len / sizeof(path_step);
+}
+
 /* One "key": value member; the key is at stack slot `key`, the value on top. */
 static void encode_member(encoder *e, int key, int depth, int first) {
   path_step *step = &e->path[depth + 1];
@@ -331,20 +350,20 @@ static void encode_table(encoder *e, int idx, int depth) {
   lua_State *L = e->L;
   if (depth >= QB_JSON_MAX_DEPTH) encode_error(e, depth, "nesting deeper than 1000");
   luaL_checkstack(L, 8, "JSON nesting");
+  if ((size_t)depth + 2 > e->path_cap) grow_path(e, (size_t)depth + 2);
   const void *self = lua_topointer(L, idx);
   for (int d = 0; d < depth; d++)
-    if (e->tables[d] == self) encode_error(e, depth, "cycle: table contains itself");
-  e->tables[depth] = self;
+    if (e->path[d].table == self) encode_error(e, depth, "cycle: table contains itself");
+  e->path[depth].table = self;
 
   lua_Integer n;
-  path_step *step = &e->path[depth + 1];
   if (table_shape_of(e, idx, depth, &n) == SHAPE_ARRAY) {
     qb_strbuf_addchar(L, e->out, '[');
     for (lua_Integer i = 1; i <= n; i++) {
       if (i > 1) qb_strbuf_addchar(L, e->out, ',');
       if (e->indent) newline(e, depth + 1);
-      step->kind = KEY_INDEX;
-      step->index = i;
+      e->path[depth + 1].kind = KEY_INDEX;
+      e->path[depth + 1].index = i;
       lua_rawgeti(L, idx, i);
       encode_value(e, lua_gettop(L), depth + 1);
       lua_pop(L, 1);
@@ -367,8 +386,8 @@ static void encode_table(encoder *e, int idx, int depth) {
     if (e->indent && n > 0) newline(e, depth);
     qb_strbuf_addchar(L, e->out, '}');
   }
-  step->kind = KEY_NONE;
-  e->tables[depth] = NULL;
+  e->path[depth + 1].kind = KEY_NONE;
+  e->path[depth].table = NULL;
 }
 
 static int encode_value(encoder *e, int idx, int depth) {
@@ -441,12 +460,16 @@ int qb_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
   int with_options = !lua_isnoneornil(L, 2);
   lua_settop(L, 2);
-  encoder *e = lua_newuserdatauv(L, sizeof *e, 0); /* slot 3: too big for the C stack */
+  encoder enc;
+  encoder *e = &enc;
   e->L = L;
   e->sort_keys = e->indent = e->replace_utf8 = e->null_nonfinite = 0;
   e->replaced = 0;
   if (with_options) read_options(L, e);
-  e->out = qb_strbuf_push(L);                       /* slot 4 */
+  e->out = qb_strbuf_push(L);                       /* slot 3 */
+  e->path_buf = qb_strbuf_push(L);                  /* slot 4 */
+  e->path = e->path_inline;
+  e->path_cap = PATH_INLINE;
   e->keys = NULL;
   e->anchor = 0;
   e->nkeys = 0;
@@ -459,6 +482,7 @@ int qb_json_encode(lua_State *L) {
   encode_value(e, 1, 0);
   lua_pushlstring(L, e->out->data ? e->out->data : "", e->out->len);
   qb_strbuf_free(e->out);
+  qb_strbuf_free(e->path_buf);
   if (e->keys) qb_strbuf_free(e->keys);
   if (!with_options) return 1;
   lua_pushinteger(L, e->replaced);

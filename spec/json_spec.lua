@@ -146,6 +146,35 @@ describe("JSON encoding", function()
     assert.is_string(encode(ok_depth))
   end)
 
+  it("names the place of an error and of a cycle however deep it is, sorted or not", function()
+    -- 60 levels: an object, then an array, in turn; a function at the bottom.
+    local root, want = {}, "$"
+    local cur = root
+    for i = 1, 60 do
+      local child = {}
+      if i % 2 == 1 then
+        cur["k" .. i] = child
+        want = want .. ".k" .. i
+      else
+        cur[1] = child
+        want = want .. "[1]"
+      end
+      cur = child
+    end
+    cur.f = print
+    for _, opts in ipairs { {}, { sort_keys = true } } do
+      local ok, err = pcall(encode, root, opts)
+      assert.is_false(ok)
+      assert.equal("cannot encode a function value at " .. want .. ".f", err:match("cannot encode.*$"))
+    end
+    cur.f = root -- a cycle back to the top, 61 levels down
+    for _, opts in ipairs { {}, { sort_keys = true } } do
+      local ok, err = pcall(encode, root, opts)
+      assert.is_false(ok)
+      assert.equal("cycle: table contains itself at " .. want .. ".f", err:match("cycle.*$"))
+    end
+  end)
+
   it("allows the same table twice when it is not a cycle", function()
     local shared = { 1 }
     assert.equal("[[1],[1]]", encode({ shared, shared }))
