@@ -187,19 +187,28 @@ local function as_text(values, n)
   end
 end
 
-local function call(self, method, values, n)
+-- A call whose answer is one value (changes, rows), or nil, message, code: once per record,
+-- so without a table for its results.
+local function call1(self, method, values, n)
   if self.text and values then as_text(values, n) end
-  local r = table.pack(self.st[method](self.st, values, n))
-  if r[1] == nil and r.n >= 2 then return fail(self.store, nil, r[2], r[3]) end
-  return table.unpack(r, 1, r.n)
+  local r, message, code = self.st[method](self.st, values, n)
+  if r == nil then return fail(self.store, nil, message, code) end
+  return r
 end
 
 --- Changes made, or nil and an error object.
-function Statement:run(values, n) return call(self, "run", values, n or 0) end
---- The first row's columns (nothing without a row), or nil and an error object.
-function Statement:first(values, n) return call(self, "first", values, n or 0) end
+function Statement:run(values, n) return call1(self, "run", values, n or 0) end
 --- Every row as an array of columns, or nil and an error object.
-function Statement:rows(values, n) return call(self, "rows", values, n or 0) end
+function Statement:rows(values, n) return call1(self, "rows", values, n or 0) end
+
+--- The first row's columns (nothing without a row), or nil and an error object.
+function Statement:first(values, n)
+  n = n or 0
+  if self.text and values then as_text(values, n) end
+  local r = table.pack(self.st:first(values, n))
+  if r[1] == nil and r.n >= 2 then return fail(self.store, nil, r[2], r[3]) end
+  return table.unpack(r, 1, r.n)
+end
 function Statement:close() self.st:close() end
 
 --- `tname`'s columns, {name = declared type (upper case)}, or false when the table does
