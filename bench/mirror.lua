@@ -7,7 +7,8 @@
 -- Scenarios, each process timed by itself, medians of BENCH_REPS runs:
 --   1. the walk alone (bench/qbench_v2_walk.lua) and a full mirror of BENCH_SAMPLES samples
 --      into a new SQLite file, concurrency 8, sandbox at --latency-ms BENCH_LATENCY_MS (after a
---      warm-up walk, so that the sandbox serves cached records): the ratio (target <= 1.2),
+--      warm-up walk, so that the sandbox serves cached records): the ratio (target <= 1.2), the
+--      CPU seconds of both processes and the mirror's CPU per record beyond the walk's,
 --      the insert rate (records / seconds in the pages' transactions, target >= 20,000/s), and the
 --      sandbox's CPU seconds over the walk's wall seconds (below 1: not the bottleneck);
 --   2. an incremental run after 100 changed samples: its list requests (target <=
@@ -111,13 +112,17 @@ end
 
 -- ------------------------------------------------------------ runs
 
--- Runs a command under /usr/bin/time; returns its RESULT fields and peak RSS (KB).
+-- Runs a command under /usr/bin/time; returns its RESULT fields, peak RSS (KB) and CPU
+-- seconds (user + sys: what the process itself cost, which other load on the machine
+-- changes much less than its wall time).
 local function timed(cmd)
-  local ok, out = sh("/usr/bin/time -f 'RSS_KB=%M' " .. cmd)
+  local ok, out = sh("/usr/bin/time -f 'RSS_KB=%M CPU=%U+%S' " .. cmd)
   assert(ok, cmd .. ": " .. out)
   local r = {}
   for k, v in (out:match("RESULT ([^\n]*)") or ""):gmatch("([%w_]+)=(%S+)") do r[k] = tonumber(v) or v end
   r.rss_kb = tonumber(out:match("RSS_KB=(%d+)"))
+  local user, sys = out:match("CPU=([%d.]+)%+([%d.]+)")
+  r.cpu = tonumber(user) + tonumber(sys)
   assert(r.seconds, cmd .. ": no RESULT line: " .. out)
   return r
 end
@@ -162,6 +167,7 @@ local ok, err = pcall(function()
     m.rate, m.work_rate = m.records / m.db_seconds, m.records / m.work_seconds
   end
   local w, m = median(walks, "seconds"), median(mirrors, "seconds")
+  local w_cpu, m_cpu = median(walks, "cpu"), median(mirrors, "cpu")
   local rate, work_rate = median(mirrors, "rate"), median(mirrors, "work_rate")
   local sb_cpu = median(cpu, "ratio")
 
@@ -207,6 +213,8 @@ local ok, err = pcall(function()
   out("| walk alone (`qb.v2.samples:list`) | %.2f s | | |", w)
   out("| full mirror into a new SQLite file | %.2f s | | |", m)
   out("| mirror / walk | %.2fx | <= 1.2x | %s |", m / w, verdict(m / w <= 1.2))
+  out("| CPU seconds (user + sys) of the walk, of the mirror | %.2f s, %.2f s | | |", w_cpu, m_cpu)
+  out("| the mirror's CPU beyond the walk's, per record | %.1f us | | |", (m_cpu - w_cpu) / SAMPLES * 1e6)
   out("| insert rate into SQLite (records / seconds in the pages' transactions: columns, upserts, commits) "
     .. "| %d records/s | >= 20,000/s | %s |", math.floor(rate), verdict(rate >= 20000))
   out("| records / seconds of all the mirror's work on pages (also the canonical JSON of each record) | %d records/s | | |",

@@ -8,7 +8,6 @@
 #include "qbench_json.h"
 #include "strbuf.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,26 +17,56 @@
 
 typedef enum { KEY_NONE, KEY_INDEX, KEY_NAME } key_kind;
 
-/* Where the encoder is, so that an error can name the offending element. */
+/* Where the encoder is, so that an error can name the offending element:
+ * step d leads into depth d. `table` is the table being encoded at depth d
+ * (lua_topointer), so that a table met again on its own path is a cycle. */
 typedef struct {
   key_kind kind;
-  lua_Integer index; /* KEY_INDEX */
   int stack_slot;    /* KEY_NAME: absolute index of the key string */
+  lua_Integer index; /* KEY_INDEX */
+  const void *table;
 } path_step;
+
+/* Levels of nesting the encoder holds in itself; deeper ones move the path to a buffer. */
+#define PATH_INLINE 32
+
+/* An object's key while its members are sorted: the key's bytes, its first 8
+ * bytes as a big-endian number (zero-padded), which decides most comparisons
+ * alone, and its slot in the encoder's anchor table. */
+typedef struct {
+  const char *s;
+  size_t len;
+  uint64_t prefix;
+  lua_Integer slot;
+} sort_key;
 
 typedef struct {
   lua_State *L;
   qb_strbuf *out;
-  int visiting;       /* absolute index of the set of tables on the current path */
+  /* With sort_keys: the sort_key entries of the objects on the current path, a
+   * stack (each object's entries above its parent's), in a buffer owned by a
+   * userdata, and the keys themselves at the same places in the anchor table,
+   * so that no collection can free a key while it is sorted. Both are made
+   * once per encode, not per object. Entries are read by index, never kept as
+   * pointers across a nested encode, since the buffer may move as it grows. */
+  qb_strbuf *keys;
+  int anchor;         /* absolute index of the anchor table */
+  size_t nkeys;       /* entries in use in `keys` (and slots 1..nkeys of the anchor) */
   int sort_keys;      /* object keys in bytewise order, for output that diffs well */
   int indent;         /* spaces per level; 0: compact */
   int replace_utf8;   /* invalid UTF-8 becomes U+FFFD instead of an error */
   int null_nonfinite; /* NaN and infinities become null instead of an error */
   lua_Integer replaced; /* how many of those two substitutions were made */
-  /* path[d] is the step into depth d, 1..QB_JSON_MAX_DEPTH; one slot spare, so
-     that an off-by-one in encode_table's depth check fails the depth spec
-     instead of writing past the encoder. */
-  path_step path[QB_JSON_MAX_DEPTH + 2];
+  /* path[d] is the step into depth d, 1..QB_JSON_MAX_DEPTH. The encoder lives on
+     the C stack and is small: every allocation (output, path, keys) is owned by
+     a userdata made at the start, so a raised error frees it, and a nesting of
+     a few levels costs no memory the collector counts. Steps are always read
+     through e->path[d], never kept as pointers across a nested encode: the
+     path may move as it grows. */
+  path_step *path;    /* path_inline, or path_buf's data once the nesting passes PATH_INLINE levels */
+  size_t path_cap;    /* steps `path` holds */
+  qb_strbuf *path_buf;
+  path_step path_inline[PATH_INLINE];
 } encoder;
 
 static int encode_value(encoder *e, int idx, int depth);
@@ -146,11 +175,26 @@ static void encode_string(encoder *e, int idx, int depth) {
   qb_strbuf_addchar(e->L, e->out, '"');
 }
 
+/* An integer in decimal, as LUA_INTEGER_FMT prints it, without printf's cost. */
+static void encode_integer(encoder *e, lua_Integer v) {
+  char num[24];
+  char *p = num + sizeof num;
+  /* Negative values count down from 0 in the unsigned type: exact for the minimum too. */
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (v < 0) *--p = '-';
+  add(e, p, (size_t)(num + sizeof num - p));
+}
+
 static void encode_number(encoder *e, int idx, int depth) {
   char num[64];
   int n;
   if (lua_isinteger(e->L, idx)) {
-    n = snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(e->L, idx));
+    encode_integer(e, lua_tointeger(e->L, idx));
+    return;
   } else {
     double d = (double)lua_tonumber(e->L, idx);
     if (!isfinite(d) && e->null_nonfinite) {
@@ -226,6 +270,16 @@ static void newline(encoder *e, int depth) {
   add(e, spaces, n);
 }
 
+/* Makes room in e->path for steps 0..need-1 (the path moves, once, to its buffer). */
+static void grow_path(encoder *e, size_t need) {
+  qb_strbuf *b = e->path_buf;
+  if (e->path == e->path_inline) qb_strbuf_add(e->L, b, (const char *)e->path_inline, sizeof e->path_inline);
+  while (b->len < need * sizeof(path_step)) /* room, whatever is in it: steps are written before they are read */
+    qb_strbuf_add(e->L, b, (const char *)e->path_inline, sizeof e->path_inline);
+  e->path = (path_step *)(void *)b->data;
+  e->path_cap = b->len / sizeof(path_step);
+}
+
 /* One "key": value member; the key is at stack slot `key`, the value on top. */
 static void encode_member(encoder *e, int key, int depth, int first) {
   path_step *step = &e->path[depth + 1];
@@ -239,71 +293,77 @@ static void encode_member(encoder *e, int key, int depth, int first) {
   encode_value(e, lua_gettop(e->L), depth + 1);
 }
 
-typedef struct {
-  const char *s;
-  size_t len;
-  lua_Integer slot; /* index in the table of keys */
-} sort_key;
-
-/* Bytewise, a prefix first: the order of memcmp, whatever the locale. */
+/* Bytewise, a prefix first: the order of memcmp, whatever the locale. Equal
+ * prefixes (the first 8 bytes, zero-padded) leave it to the whole keys. */
 static int compare_keys(const void *pa, const void *pb) {
   const sort_key *a = pa, *b = pb;
+  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
   int r = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
   if (r != 0) return r;
   return a->len < b->len ? -1 : a->len > b->len;
 }
 
+static uint64_t key_prefix(const char *s, size_t len) {
+  uint64_t p = 0;
+  for (size_t i = 0; i < 8; i++) p = (p << 8) | (i < len ? (unsigned char)s[i] : 0);
+  return p;
+}
+
 /* The members of the object at idx in key order; n is its number of keys. */
 static void encode_sorted_members(encoder *e, int idx, int depth, lua_Integer n) {
   lua_State *L = e->L;
-  if (n > (lua_Integer)(SIZE_MAX / sizeof(sort_key))) luaL_error(L, "not enough memory");
-  lua_createtable(L, n < INT_MAX ? (int)n : 0, 0); /* the keys, anchored while they are sorted */
-  int keys = lua_gettop(L);
-  lua_Integer count = 0;
+  if (n <= 1) { /* nothing to sort: {"id": 7} and the like */
+    lua_pushnil(L);
+    if (lua_next(L, idx) != 0) {
+      encode_member(e, lua_gettop(L) - 1, depth, 1);
+      lua_pop(L, 2);
+    }
+    return;
+  }
+  size_t base = e->nkeys, count = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
+    sort_key k;
+    k.s = lua_tolstring(L, -1, &k.len); /* a string: table_shape_of said so */
+    k.prefix = key_prefix(k.s, k.len);
+    k.slot = (lua_Integer)(base + ++count);
     lua_pushvalue(L, -1);
-    lua_rawseti(L, keys, ++count);
+    lua_rawseti(L, e->anchor, k.slot);
+    qb_strbuf_add(L, e->keys, (const char *)&k, sizeof k);
   }
-  sort_key *order = lua_newuserdatauv(L, (size_t)count * sizeof *order, 0); /* owned by the stack */
-  for (lua_Integer i = 0; i < count; i++) {
-    lua_rawgeti(L, keys, i + 1);
-    order[i].s = lua_tolstring(L, -1, &order[i].len);
-    order[i].slot = i + 1;
-    lua_pop(L, 1);
-  }
-  qsort(order, (size_t)count, sizeof *order, compare_keys);
-  for (lua_Integer i = 0; i < count; i++) {
-    lua_rawgeti(L, keys, order[i].slot);
+  e->nkeys = base + count;
+  qsort((sort_key *)(void *)e->keys->data + base, count, sizeof(sort_key), compare_keys);
+  for (size_t i = 0; i < count; i++) {
+    /* Read again each time: a nested object's entries may have moved the buffer. */
+    lua_rawgeti(L, e->anchor, ((const sort_key *)(void *)e->keys->data)[base + i].slot);
     lua_pushvalue(L, -1);
     lua_rawget(L, idx);
     encode_member(e, lua_gettop(L) - 1, depth, i == 0);
     lua_pop(L, 2);
   }
-  lua_pop(L, 2);
+  e->nkeys = base;
+  e->keys->len = base * sizeof(sort_key);
 }
 
 static void encode_table(encoder *e, int idx, int depth) {
   lua_State *L = e->L;
   if (depth >= QB_JSON_MAX_DEPTH) encode_error(e, depth, "nesting deeper than 1000");
   luaL_checkstack(L, 8, "JSON nesting");
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, e->visiting) != LUA_TNIL) encode_error(e, depth, "cycle: table contains itself");
-  lua_pop(L, 1);
-  lua_pushvalue(L, idx);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, e->visiting);
+  if ((size_t)depth + 2 > e->path_cap) grow_path(e, (size_t)depth + 2);
+  const void *self = lua_topointer(L, idx);
+  for (int d = 0; d < depth; d++)
+    if (e->path[d].table == self) encode_error(e, depth, "cycle: table contains itself");
+  e->path[depth].table = self;
 
   lua_Integer n;
-  path_step *step = &e->path[depth + 1];
   if (table_shape_of(e, idx, depth, &n) == SHAPE_ARRAY) {
     qb_strbuf_addchar(L, e->out, '[');
     for (lua_Integer i = 1; i <= n; i++) {
       if (i > 1) qb_strbuf_addchar(L, e->out, ',');
       if (e->indent) newline(e, depth + 1);
-      step->kind = KEY_INDEX;
-      step->index = i;
+      e->path[depth + 1].kind = KEY_INDEX;
+      e->path[depth + 1].index = i;
       lua_rawgeti(L, idx, i);
       encode_value(e, lua_gettop(L), depth + 1);
       lua_pop(L, 1);
@@ -326,11 +386,8 @@ static void encode_table(encoder *e, int idx, int depth) {
     if (e->indent && n > 0) newline(e, depth);
     qb_strbuf_addchar(L, e->out, '}');
   }
-  step->kind = KEY_NONE;
-
-  lua_pushvalue(L, idx);
-  lua_pushnil(L);
-  lua_rawset(L, e->visiting);
+  e->path[depth + 1].kind = KEY_NONE;
+  e->path[depth].table = NULL;
 }
 
 static int encode_value(encoder *e, int idx, int depth) {
@@ -403,18 +460,30 @@ int qb_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
   int with_options = !lua_isnoneornil(L, 2);
   lua_settop(L, 2);
-  encoder *e = lua_newuserdatauv(L, sizeof *e, 0); /* slot 3: too big for the C stack */
+  encoder enc;
+  encoder *e = &enc;
   e->L = L;
   e->sort_keys = e->indent = e->replace_utf8 = e->null_nonfinite = 0;
   e->replaced = 0;
   if (with_options) read_options(L, e);
-  e->out = qb_strbuf_push(L);                       /* slot 4 */
-  lua_newtable(L);                                  /* slot 5 */
-  e->visiting = 5;
+  e->out = qb_strbuf_push(L);                       /* slot 3 */
+  e->path_buf = qb_strbuf_push(L);                  /* slot 4 */
+  e->path = e->path_inline;
+  e->path_cap = PATH_INLINE;
+  e->keys = NULL;
+  e->anchor = 0;
+  e->nkeys = 0;
+  if (e->sort_keys) {
+    e->keys = qb_strbuf_push(L);                    /* slot 5 */
+    lua_newtable(L);                                /* slot 6 */
+    e->anchor = 6;
+  }
   e->path[0].kind = KEY_NONE;
   encode_value(e, 1, 0);
   lua_pushlstring(L, e->out->data ? e->out->data : "", e->out->len);
   qb_strbuf_free(e->out);
+  qb_strbuf_free(e->path_buf);
+  if (e->keys) qb_strbuf_free(e->keys);
   if (!with_options) return 1;
   lua_pushinteger(L, e->replaced);
   return 2;

@@ -12,8 +12,9 @@ description = {
     bodies checked against QBench's OpenAPI description before sending),
     iterator-based pagination with parallel pages, retries and rate limits,
     structured errors, strict JSON both ways, calls that yield to a host's event
-    loop (cqueues, luv or any other through a small adapter), and the `qbench`
-    command for shell automation.
+    loop (cqueues, luv or any other through a small adapter), the `qbench`
+    command for shell automation, and `qbench mirror` (qbench.mirror): an
+    incremental, resumable copy of v2 collections in SQLite or PostgreSQL.
   ]],
   license = "MIT",
 }
@@ -26,9 +27,14 @@ dependencies = {
 -- misses Debian's and Ubuntu's multiarch directory, which the compiler searches by itself.
 -- Elsewhere point LuaRocks at them: CURL_DIR=/opt/curl, or CURL_INCDIR=... CURL_LIBDIR=...
 -- (OPENSSL_DIR, OPENSSL_INCDIR and OPENSSL_LIBDIR likewise).
+-- SQLITE and PQ are the mirror's drivers (qbench.mirror.sqlite, qbench.mirror.pq), modules
+-- apart from qbench.core: SQLITE_DIR=..., PQ_DIR=... (or *_INCDIR and *_LIBDIR) likewise.
+-- Debian keeps libpq-fe.h in include/postgresql, hence the second include directory.
 external_dependencies = {
   CURL = { library = "curl" },
   OPENSSL = { library = "crypto" },
+  SQLITE = { library = "sqlite3" },
+  PQ = { library = "pq" },
 }
 build = {
   type = "builtin",
@@ -44,6 +50,25 @@ build = {
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
       libraries = { "curl", "crypto" },
     },
+    -- Mirrors MIRROR_MODS in the Makefile: loaded only when a mirror runs.
+    ["qbench.mirror.rows"] = {
+      sources = { "csrc/mirror/rows.c" },
+      defines = { "_GNU_SOURCE" },
+    },
+    ["qbench.mirror.sqlite"] = {
+      sources = { "csrc/mirror/sqlite.c" },
+      defines = { "_GNU_SOURCE" },
+      incdirs = { "csrc", "$(SQLITE_INCDIR)" },
+      libdirs = { "$(SQLITE_LIBDIR)" },
+      libraries = { "sqlite3" },
+    },
+    ["qbench.mirror.pq"] = {
+      sources = { "csrc/mirror/pq.c" },
+      defines = { "_GNU_SOURCE" },
+      incdirs = { "csrc", "$(PQ_INCDIR)", "$(PQ_INCDIR)/postgresql" },
+      libdirs = { "$(PQ_LIBDIR)" },
+      libraries = { "pq" },
+    },
     ["qbench"] = "lua/qbench/init.lua",
     ["qbench.args"] = "lua/qbench/args.lua",
     ["qbench.auth"] = "lua/qbench/auth.lua",
@@ -55,6 +80,7 @@ build = {
     ["qbench.cli.commands.customer_import"] = "lua/qbench/cli/commands/customer_import.lua",
     ["qbench.cli.commands.customer_tags"] = "lua/qbench/cli/commands/customer_tags.lua",
     ["qbench.cli.commands.customers"] = "lua/qbench/cli/commands/customers.lua",
+    ["qbench.cli.commands.mirror"] = "lua/qbench/cli/commands/mirror.lua",
     ["qbench.cli.commands.request"] = "lua/qbench/cli/commands/request.lua",
     ["qbench.cli.commands.v2"] = "lua/qbench/cli/commands/v2.lua",
     ["qbench.cli.commands.v2_write"] = "lua/qbench/cli/commands/v2_write.lua",
@@ -75,7 +101,6 @@ build = {
     ["qbench.cli.profile"] = "lua/qbench/cli/profile.lua",
     ["qbench.cli.progress"] = "lua/qbench/cli/progress.lua",
     ["qbench.cli.records"] = "lua/qbench/cli/records.lua",
-    ["qbench.cli.repair"] = "lua/qbench/cli/repair.lua",
     ["qbench.cli.v2_parser"] = "lua/qbench/cli/v2_parser.lua",
     ["qbench.cli.v2_tree"] = "lua/qbench/cli/v2_tree.lua",
     ["qbench.cli.where"] = "lua/qbench/cli/where.lua",
@@ -86,6 +111,13 @@ build = {
     ["qbench.loop"] = "lua/qbench/loop.lua",
     ["qbench.loop.cqueues"] = "lua/qbench/loop/cqueues.lua",
     ["qbench.loop.luv"] = "lua/qbench/loop/luv.lua",
+    ["qbench.mirror"] = "lua/qbench/mirror.lua",
+    ["qbench.mirror.columns"] = "lua/qbench/mirror/columns.lua",
+    ["qbench.mirror.schema"] = "lua/qbench/mirror/schema.lua",
+    ["qbench.mirror.store"] = "lua/qbench/mirror/store.lua",
+    ["qbench.mirror.sync"] = "lua/qbench/mirror/sync.lua",
+    ["qbench.mirror.table"] = "lua/qbench/mirror/table.lua",
+    ["qbench.mirror.window"] = "lua/qbench/mirror/window.lua",
     ["qbench.pacer"] = "lua/qbench/pacer.lua",
     ["qbench.paging"] = "lua/qbench/paging.lua",
     ["qbench.registry"] = "lua/qbench/registry.lua",
@@ -95,6 +127,7 @@ build = {
     ["qbench.schema"] = "lua/qbench/schema.lua",
     ["qbench.suggest"] = "lua/qbench/suggest.lua",
     ["qbench.text"] = "lua/qbench/text.lua",
+    ["qbench.transport"] = "lua/qbench/transport.lua",
     ["qbench.url"] = "lua/qbench/url.lua",
     ["qbench.v2"] = "lua/qbench/v2/init.lua",
     ["qbench.v2.api.accessioning_types"] = "lua/qbench/v2/api/accessioning_types.lua",

@@ -78,6 +78,55 @@ describe("JSON encoder options", function()
       local ok, err = pcall(encode, { b = { c = print }, a = 1 }, { sort_keys = true })
       assert.is_false(ok)
       assert.matches("cannot encode a function value at %$%.b%.c", err)
+      -- Objects of one key take a shorter way; the path is the same.
+      ok, err = pcall(encode, { a = { b = { print } } }, { sort_keys = true })
+      assert.is_false(ok)
+      assert.matches("cannot encode a function value at %$%.a%.b%[1%]$", err)
+    end)
+
+    it("orders keys that share their first 8 bytes, or differ there only past ASCII, bytewise", function()
+      local keys = { "abcdefgh", "abcdefgh0", "abcdefg", "abcdefgh\0", "abcdefgh~", "abcdefgh\xc3\xa9", "abcdefgi",
+        "abcdefgh\xc3\xbf", "\xc3\xa9", "\xc3\xbf", "\x7f", "abcdefg\0z", "abcdefg\0" }
+      local v = {}
+      for i, k in ipairs(keys) do v[k] = i end
+      local sorted = { table.unpack(keys) }
+      table.sort(sorted) -- Lua compares strings with strcoll: bytewise in the C locale busted runs in
+      local want = {}
+      for _, k in ipairs(sorted) do want[#want + 1] = encode(k) .. ":" .. v[k] end
+      assert.equal("{" .. table.concat(want, ",") .. "}", encode(v, { sort_keys = true }))
+    end)
+
+    it("sorts objects nested in sorted objects, however many keys each level holds", function()
+      -- Every level's keys wait while the levels below are sorted: 256 objects of 51 keys each
+      -- under 256 keys (as many as the encoder's first buffers hold: the next level moves
+      -- them), 3 levels down, each in its own order.
+      local function level(n, depth)
+        local t = {}
+        for i = n, 1, -1 do t[string.format("k%03d", (i * 37) % n)] = depth > 1 and level(n // 5, depth - 1) or i end
+        return t
+      end
+      local v = level(256, 3)
+      local function reference(x)
+        if type(x) ~= "table" then return encode(x) end
+        local ks = {}
+        for k in pairs(x) do ks[#ks + 1] = k end
+        table.sort(ks)
+        for i, k in ipairs(ks) do ks[i] = encode(k) .. ":" .. reference(x[k]) end
+        return "{" .. table.concat(ks, ",") .. "}"
+      end
+      assert.equal(reference(v), encode(v, { sort_keys = true }))
+    end)
+
+    it("finds cycles through sorted objects, and lets a table appear again off its own path", function()
+      local a = { x = 1, y = 2 }
+      local b = { a = a, z = 3 }
+      a.b = b
+      local ok, err = pcall(encode, { top = a, other = 1 }, { sort_keys = true })
+      assert.is_false(ok)
+      assert.matches("cycle: table contains itself at %$%.top%.b%.a$", err)
+      local shared = { q = 1, p = 2 }
+      assert.equal('{"a":{"p":2,"q":1},"b":[{"p":2,"q":1},{"s":{"p":2,"q":1}}]}',
+        encode({ b = { shared, { s = shared } }, a = shared }, { sort_keys = true }))
     end)
   end)
 

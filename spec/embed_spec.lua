@@ -266,6 +266,33 @@ describe("embedding (make embed)", function()
     end)
   end)
 
+  describe("qbench mirror in such a host", function()
+    it("declares the command and loads no C module of the mirror until one runs", function()
+      local r = script [[
+        assert(package.path == "" and package.cpath == "")
+        local mirror = require "qbench.mirror"
+        require("qbench.cli.parser").new({ "mirror", "--help" }, "qbench", { complete = true }) -- every command
+        print(#mirror.collections() > 20, package.loaded["qbench.mirror.rows"], package.loaded["qbench.mirror.sqlite"],
+          package.loaded["qbench.mirror.pq"])
+      ]]
+      assert.equal(0, r.status, r.err)
+      assert.equal("true\tnil\tnil\tnil\n", r.out)
+    end)
+
+    it("a mirror run without them is one clear error naming the module, exit 1", function()
+      local db = os.tmpname()
+      os.remove(db)
+      local r = script([[os.exit(require("qbench.cli").main(arg), true)]], { "mirror", db, "teams" },
+        { env = { QBENCH_URL = sb.url, QBENCH_TOKEN = TOKEN } })
+      assert.equal(1, r.status, r.err)
+      assert.equal("qbench: mirror " .. db .. " (database): qbench mirror needs its C module qbench.mirror.rows, "
+        .. "which is not installed (module 'qbench.mirror.rows' not found)\n", r.err)
+      assert.equal("", r.out)
+      assert.is_false(exists(db)) -- nothing made
+      assert.is_false(exists(db .. "-mirror.lock"))
+    end)
+  end)
+
   describe("tools/embed_lua.lua", function()
     local dir
     before_each(function()

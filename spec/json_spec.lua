@@ -71,6 +71,8 @@ describe("JSON encoding", function()
   it("writes integers exactly, even past 14 digits", function()
     assert.equal("123456789012345678", encode(123456789012345678))
     assert.equal("-9223372036854775808", encode(math.mininteger))
+    assert.equal("9223372036854775807", encode(math.maxinteger))
+    assert.equal("[0,-1,-10,10,-100,9,1000000]", encode({ 0, -1, -10, 10, -100, 9, 1000000 }))
     assert.equal("[1]", encode({ 1.0 }))
   end)
 
@@ -142,6 +144,35 @@ describe("JSON encoding", function()
     cur = ok_depth
     for _ = 1, 998 do cur[1] = {}; cur = cur[1] end
     assert.is_string(encode(ok_depth))
+  end)
+
+  it("names the place of an error and of a cycle however deep it is, sorted or not", function()
+    -- 60 levels: an object, then an array, in turn; a function at the bottom.
+    local root, want = {}, "$"
+    local cur = root
+    for i = 1, 60 do
+      local child = {}
+      if i % 2 == 1 then
+        cur["k" .. i] = child
+        want = want .. ".k" .. i
+      else
+        cur[1] = child
+        want = want .. "[1]"
+      end
+      cur = child
+    end
+    cur.f = print
+    for _, opts in ipairs { {}, { sort_keys = true } } do
+      local ok, err = pcall(encode, root, opts)
+      assert.is_false(ok)
+      assert.equal("cannot encode a function value at " .. want .. ".f", err:match("cannot encode.*$"))
+    end
+    cur.f = root -- a cycle back to the top, 61 levels down
+    for _, opts in ipairs { {}, { sort_keys = true } } do
+      local ok, err = pcall(encode, root, opts)
+      assert.is_false(ok)
+      assert.equal("cycle: table contains itself at " .. want .. ".f", err:match("cycle.*$"))
+    end
   end)
 
   it("allows the same table twice when it is not a cycle", function()

@@ -80,6 +80,8 @@ describe("qbench mirror (SQLite)", function()
       for _, r in ipairs(lists) do
         if not r.query:find("include_deleted") then pages[#pages + 1] = tonumber(r.query:match("page_num=(%d+)")) end
       end
+      -- Pages asked for at once reach the sandbox in any order: each once is what counts.
+      table.sort(pages)
       assert.same({ 1, 2, 3 }, pages)
       local ids = mh.query(db, "SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM tests")[1]
       assert.same({ lo = 1, hi = 120, n = 120 }, ids)
@@ -200,6 +202,98 @@ describe("qbench mirror (SQLite)", function()
       local again = assert(mh.run(sb, db, { collections = { "samples" }, full = true }))
       local s = mh.entry(again, "samples")
       assert.same({ "full", 0, 0, 0, 60 }, { s.mode, s.new, s.updated, s.deleted, s.unchanged })
+    end)
+  end)
+
+  describe("the database file", function()
+    -- Runs fn with the collector stopped, so that nothing the mirror forgot to close is
+    -- closed for it by a collection; restarts it whatever happens.
+    local function without_gc(fn)
+      collectgarbage("stop")
+      local ok, err = pcall(fn)
+      collectgarbage("restart")
+      if not ok then error(err, 0) end
+    end
+
+    local function integrity(db)
+      return mh.query(db, "PRAGMA integrity_check")[1].integrity_check
+    end
+
+    it("is closed for real when a run returns: no descriptor of it is left, even before the collector runs", function()
+      local db = dir .. "/lab.db"
+      without_gc(function()
+        assert(mh.run(sb, db, { collections = { "customers", "teams" } }))
+        local left = {}
+        for line in helper.open_descriptors():gmatch("[^\n]+") do
+          if line:find(dir, 1, true) then left[#left + 1] = line end
+        end
+        assert.same({}, left)
+      end)
+    end)
+
+    it("another process that reads it between two runs (and checkpoints it) leaves the second run's rows right", function()
+      -- A connection left open (a "zombie" waiting for the collector to finalize a
+      -- statement) lost its locks when the lock's descriptor closed; the sqlite3 reader
+      -- then took itself for the last user and deleted the WAL and -shm files under it,
+      -- and the next run's pages went into other tables' b-trees.
+      local db, fresh = dir .. "/lab.db", dir .. "/fresh.db"
+      local collections = { "customers", "orders", "samples", "invoices" }
+      without_gc(function()
+        assert(mh.run(sb, db, { collections = collections }))
+        assert.equal(25, #mh.rows(db, "customers")) -- the reader, between the runs
+        write("PATCH", "samples", { { id = 4, comments = "Checked" } })
+        write("POST", "invoices/2/sync")
+        local report = assert(mh.run(sb, db, { collections = collections }))
+        assert.is_true(report.ok)
+      end)
+      assert.equal("ok", integrity(db))
+      assert(mh.run(sb, fresh, { collections = collections }))
+      mh.assert_same_db(db, fresh)
+    end)
+
+    it("keeps the locks of the host's own connection to it: the lock is a file of its own", function()
+      local sqlite = require "qbench.mirror.sqlite"
+      local db, fresh = dir .. "/lab.db", dir .. "/fresh.db"
+      local collections = { "customers", "samples" }
+      assert(mh.run(sb, db, { collections = collections }))
+      -- The host keeps a connection to the mirror's file open across a run, as a program that
+      -- both mirrors and queries would.
+      local host = assert(sqlite.open(db, 5000))
+      local count = assert(host:prepare("SELECT count(*) FROM samples"))
+      assert.equal(60, count:first())
+      write("PATCH", "samples", { { id = 4, comments = "Checked" } })
+      assert(mh.run(sb, db, { collections = collections }))
+      assert.equal(25, #mh.rows(db, "customers")) -- another process reads it
+      assert(host:exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, note TEXT)"))
+      assert(host:exec("INSERT INTO notes (note) VALUES ('the host wrote this')"))
+      write("PATCH", "samples", { { id = 5, comments = "Checked too" } })
+      assert(mh.run(sb, db, { collections = collections }))
+      host:close()
+      assert.equal("ok", integrity(db))
+      assert.same({ { note = "the host wrote this" } }, mh.query(db, "SELECT note FROM notes"))
+      assert(mh.run(sb, fresh, { collections = collections }))
+      os.execute("sqlite3 " .. helper.shell_quote(db) .. " 'DROP TABLE notes'")
+      mh.assert_same_db(db, fresh)
+      -- The lock file stays beside the database, empty.
+      local f = assert(io.open(db .. "-mirror.lock", "rb"))
+      assert.equal("", f:read("a"))
+      f:close()
+    end)
+
+    it("a statement used after its connection closed raises instead of reaching freed memory", function()
+      local sqlite = require "qbench.mirror.sqlite"
+      local conn = assert(sqlite.open(dir .. "/x.db", 1000))
+      local st = assert(conn:prepare("SELECT 1"))
+      assert.equal(1, st:first())
+      conn:close()
+      assert.has_error(function() st:first() end, "attempt to use a closed statement")
+      -- A statement prepared later on another connection is its own.
+      local other = assert(sqlite.open(dir .. "/y.db", 1000))
+      local st2 = assert(other:prepare("SELECT 2"))
+      assert.equal(2, st2:first())
+      assert.has_error(function() st:first() end, "attempt to use a closed statement")
+      st:close()
+      other:close()
     end)
   end)
 
@@ -340,6 +434,29 @@ describe("qbench mirror (SQLite)", function()
       -- Once free, the same command works.
       r = process.qbench(sb, { "mirror", db, "teams" })
       assert.equal(0, r.status, r.err)
+    end)
+  end)
+
+  describe("the library", function()
+    it("is require \"qbench.mirror\", and runs a mirror without loading any module of the command (qbench.cli.*)", function()
+      local db = dir .. "/lab.db"
+      local script = process.temp_file [[
+        package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+        package.cpath = (os.getenv("QBENCH_CPATH") or "build/?.so") .. ";" .. package.cpath
+        local qbench = require "qbench"
+        local qb = qbench.new { url = arg[1], token = arg[2] }
+        local report = assert(require("qbench.mirror").run { client = qb, db = arg[3], collections = { "teams" } })
+        assert(report.ok and package.loaded["qbench.text"])
+        assert(qbench.mirror == nil, "qbench.mirror is a module of its own, not a field of qbench")
+        for name in pairs(package.loaded) do
+          if name == "qbench.cli" or name:find("^qbench%.cli%.") then print(name) end
+        end
+      ]]
+      local r = process.run({ "lua5.4", script, sb.url, sb.token, db }, { env = { QBENCH_CPATH = os.getenv("QBENCH_CPATH") } })
+      os.remove(script)
+      assert.equal(0, r.status, r.err)
+      assert.equal("", r.out)
+      assert.equal(4, mh.query(db, "SELECT count(*) AS n FROM teams")[1].n)
     end)
   end)
 

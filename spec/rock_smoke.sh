@@ -122,8 +122,10 @@ for _, name in ipairs { "qbench", "qbench.cli" } do
   local file = assert(package.searchpath(name, package.path))
   assert(file:sub(1, #tree) == tree, name .. " loaded from " .. file)
 end
-local core_file = assert(package.searchpath("qbench.core", package.cpath))
-assert(core_file:sub(1, #tree) == tree, "qbench.core loaded from " .. core_file)
+for _, name in ipairs { "qbench.core", "qbench.mirror.rows", "qbench.mirror.sqlite", "qbench.mirror.pq" } do
+  local file = assert(package.searchpath(name, package.cpath))
+  assert(file:sub(1, #tree) == tree, name .. " loaded from " .. file)
+end
 local qb <close> = qbench.new { url = os.getenv "QBENCH_URL", token = os.getenv "QBENCH_TOKEN" }
 local n = 0
 for _ in qb.customer:list { page_size = 3 } do n = n + 1 end
@@ -140,4 +142,7 @@ set +e
 qbench customers get 99 2>/dev/null; status=$?
 set -e
 [ "$status" = 1 ] || fail "qbench customers get 99 exited $status, expected 1"
-echo "rock smoke test: the installed qbench command listed $lines customers; ok"
+qbench mirror --no-progress "$work/lab.db" teams >/dev/null || fail "qbench mirror failed"
+teams=$(sqlite3 "$work/lab.db" 'SELECT count(*) FROM teams')
+[ "$teams" = 4 ] || fail "qbench mirror copied $teams teams, expected 4"
+echo "rock smoke test: the installed qbench command listed $lines customers and mirrored $teams teams; ok"

@@ -18,14 +18,24 @@
  * such, strings as text with their length (NUL bytes and all). `code` is a
  * word: "busy" (another connection holds the lock past the timeout),
  * "readonly", "full", "cantopen", "corrupt", "constraint", "misuse" or "error".
- * Statements keep their connection alive; sqlite3_close_v2 lets a connection
- * close while statements remain, which then finish on their own collection.
  *
- * sqlite.lock takes an flock(2) lock on the file, held until closed, so that a
- * second mirror of the same file stops at once instead of interleaving its
- * pages. flock locks are apart from the fcntl locks SQLite takes; the lock's
- * descriptor must be closed only after the connection (closing any descriptor
- * of a file drops the process's fcntl locks on it).
+ * Statements keep their connection alive, and closing the connection closes
+ * its statements first (each is on the connection's list): db:close() really
+ * closes the database file, never leaving a "zombie" connection that waits for
+ * the garbage collector to finalize a forgotten statement, and a statement
+ * object used after its connection closed raises instead of reaching freed
+ * memory. A zombie keeps the file open; once its POSIX locks are gone (any
+ * close() of another descriptor of the file in this process drops them),
+ * another process takes itself for the last user, checkpoints and deletes the
+ * WAL and the -shm file, and the next connection of this process shares the
+ * zombie's stale wal-index: pages of one table end up in another's b-tree.
+ *
+ * sqlite.lock(path) takes an flock(2) lock on its own file (the mirror's
+ * `DB-mirror.lock`, made if missing and never removed), held until closed, so
+ * that a second mirror of the same database stops at once instead of
+ * interleaving its pages. It is never a descriptor of the database file itself,
+ * whose close() would drop the fcntl locks of every SQLite connection of this
+ * process to that file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,13 +55,21 @@
 
 __attribute__((visibility("default"))) int luaopen_qbench_mirror_sqlite(lua_State *L);
 
-typedef struct {
-  sqlite3 *db;
-} conn_t;
+typedef struct stmt_s stmt_t;
 
 typedef struct {
+  sqlite3 *db;
+  stmt_t *stmts; /* the open statements, closed with the connection */
+} conn_t;
+
+/* A statement is on its connection's list from its prepare to its close. Its
+ * userdata keeps the connection's alive (user value 1), so `conn` is valid
+ * while the statement is listed, whatever order the collector finalizes them. */
+struct stmt_s {
   sqlite3_stmt *st;
-} stmt_t;
+  conn_t *conn;
+  stmt_t *prev, *next;
+};
 
 typedef struct {
   int fd;
@@ -98,6 +116,7 @@ static int l_open(lua_State *L) {
   lua_Integer timeout = luaL_optinteger(L, 2, 5000);
   conn_t *c = lua_newuserdatauv(L, sizeof *c, 0);
   c->db = NULL;
+  c->stmts = NULL;
   luaL_setmetatable(L, DB_MT);
   int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
@@ -126,18 +145,37 @@ static int l_prepare(lua_State *L) {
   const char *sql = luaL_checklstring(L, 2, &len);
   stmt_t *s = lua_newuserdatauv(L, sizeof *s, 1);
   s->st = NULL;
+  s->conn = NULL;
+  s->prev = s->next = NULL;
   luaL_setmetatable(L, ST_MT);
   lua_pushvalue(L, 1); /* the statement keeps its connection alive */
   lua_setiuservalue(L, -2, 1);
   int rc = sqlite3_prepare_v2(c->db, sql, (int)len, &s->st, NULL);
   if (rc != SQLITE_OK) return failure(L, c->db, rc);
   if (s->st == NULL) return luaL_error(L, "prepare: no SQL statement in the text");
+  s->conn = c;
+  s->next = c->stmts;
+  if (c->stmts != NULL) c->stmts->prev = s;
+  c->stmts = s;
   return 1;
+}
+
+/* Finalizes the statement and takes it off its connection's list. */
+static void finalize(stmt_t *s) {
+  if (s->st == NULL) return;
+  sqlite3_finalize(s->st);
+  s->st = NULL;
+  if (s->prev != NULL) s->prev->next = s->next;
+  else s->conn->stmts = s->next;
+  if (s->next != NULL) s->next->prev = s->prev;
+  s->prev = s->next = NULL;
 }
 
 static int l_close_conn(lua_State *L) {
   conn_t *c = luaL_checkudata(L, 1, DB_MT);
   if (c->db != NULL) {
+    while (c->stmts != NULL) finalize(c->stmts);
+    /* No statement left: the connection and its file close now, not as a zombie. */
     sqlite3_close_v2(c->db);
     c->db = NULL;
   }
@@ -259,21 +297,17 @@ static int l_rows(lua_State *L) {
 }
 
 static int l_close_stmt(lua_State *L) {
-  stmt_t *s = luaL_checkudata(L, 1, ST_MT);
-  if (s->st != NULL) {
-    sqlite3_finalize(s->st);
-    s->st = NULL;
-  }
+  finalize(luaL_checkudata(L, 1, ST_MT));
   return 0;
 }
 
-/* lock(path) -> lock | nil, msg, "held" | nil, msg, "error" */
+/* lock(path) -> lock | nil, msg, "held" | nil, msg, "error"; path is the lock file's. */
 static int l_lock(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lock_t *k = lua_newuserdatauv(L, sizeof *k, 0);
   k->fd = -1;
   luaL_setmetatable(L, LOCK_MT);
-  k->fd = open(path, O_RDONLY | O_CLOEXEC);
+  k->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
   if (k->fd < 0 || flock(k->fd, LOCK_EX | LOCK_NB) != 0) {
     int held = errno == EWOULDBLOCK;
     lua_pushnil(L);

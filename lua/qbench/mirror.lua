@@ -13,7 +13,23 @@
 -- Each page is one transaction with its checkpoint, so a run killed at any moment
 -- goes on where it stopped when run again. See the README's "Mirror a QBench
 -- instance into a database" for the tables, the window and the guarantees.
+--
+-- It is a module of its own, not a field of @{qbench}: `require "qbench.mirror"`.
+-- Its C modules (`qbench.mirror.rows`, and `qbench.mirror.sqlite` or
+-- `qbench.mirror.pq`, on libsqlite3 and libpq) load when a mirror runs, so
+-- requiring it needs neither; a run without them returns `nil, err` naming the
+-- missing one.
 -- @module qbench.mirror
+-- @usage
+-- local qbench = require "qbench"
+-- local mirror = require "qbench.mirror"
+-- local qb <close> = qbench.new(qbench.env_options())
+-- local report = assert(mirror.run{client = qb, db = "lab.db", collections = {"samples", "tests"}})
+-- if not report.ok then
+--   for _, c in ipairs(report.collections) do
+--     if c.error then io.stderr:write(tostring(c.error), "\n") end
+--   end
+-- end
 
 local args = require "qbench.args"
 local core = require "qbench.core"
@@ -23,7 +39,7 @@ local Resource = require "qbench.resource"
 local suggest = require "qbench.suggest"
 local schema = require "qbench.mirror.schema"
 local Store = require "qbench.mirror.store"
-local sync = require "qbench.mirror.sync"
+local sync = require "qbench.mirror.sync" -- none of these loads a C module of the mirror: Store.open does
 
 local M = {}
 
@@ -41,6 +57,7 @@ local OPTIONS = {
 
 --- Every collection a mirror can hold (the listable v2 collections), sorted.
 -- @treturn {string,...}
+-- @usage for _, name in ipairs(require("qbench.mirror").collections()) do print(name) end
 function M.collections() return schema.names() end
 
 local function check_collections(list)
@@ -97,13 +114,13 @@ end
 -- `db` (a file path for SQLite, or a `postgresql://` URL; required),
 -- `collections` (names, default customers, orders, samples, batches, tests),
 -- `full` (true: walk everything again, as on a first run),
--- `concurrency` (pages fetched at once, 1 to the client's max_concurrency, default 4),
+-- `concurrency` (pages fetched at once, 1 to the client's `max_concurrency`, default 4),
 -- `overlap` (seconds, default 300),
 -- `lock_timeout` (seconds SQLite waits for another process's lock, default 5),
 -- `progress` (function(info), after every page: `collection`, `phase` ("live" or
 -- "deleted"), `pages_done`, `total_pages`, `records`, `elapsed`; and when a collection
 -- ends: `collection`, `done = true`, `report` (its entry of the report)),
--- `warn` (function(collection, message), for each skipped record, up to MAX_WARNINGS per collection),
+-- `warn` (function(collection, message), for each skipped record, up to `MAX_WARNINGS` per collection),
 -- `clock` (function() -> seconds, for tests)
 -- @treturn table the report: `ok` (no collection failed), `database` (the target as shown,
 -- without a password) and `collections`, one table per collection in order: `collection`,
@@ -111,8 +128,11 @@ end
 -- `skipped`, `pages` (of the whole walk, a resumed one too), `records` (read by this run),
 -- `seconds`, `work_seconds` (of them, saving pages: JSON, columns and the database),
 -- `db_seconds` (of those, in the page's transaction), `error` (an error object, when it failed);
--- or nil and an error object when the database cannot be opened
--- @usage local report = assert(require("qbench.mirror").run{client = qb, db = "lab.db", collections = {"samples"}})
+-- or nil and an error object (kind `"database"`) when the database cannot be opened, another
+-- mirror is writing to it, or a C module of the mirror is missing
+-- @usage
+-- local report = assert(require("qbench.mirror").run{client = qb, db = "lab.db", collections = {"samples"}})
+-- print(report.collections[1].new, report.collections[1].updated)
 function M.run(opts)
   check_options(opts)
   local names = check_collections(opts.collections)

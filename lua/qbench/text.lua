@@ -1,10 +1,27 @@
 --- Text from a server made safe to show: what reaches a terminal or a log line
 -- cannot move the cursor, retitle the window, reorder the line (bidi overrides)
--- or carry bytes that are not UTF-8.
+-- or carry bytes that are not UTF-8; and made valid UTF-8 to write (the command's
+-- output, the mirror's text columns).
 -- @module qbench.text
 -- @local
 
+local core = require "qbench.core"
+
 local M = {}
+
+local REPLACE = { invalid_utf8 = "replace" }
+
+--- `s` as valid UTF-8, the way the C core's encoder writes text for JSON
+-- (`invalid_utf8 = "replace"`): each maximal invalid sequence becomes U+FFFD.
+-- @tparam string s
+-- @treturn string the text
+-- @treturn integer how many sequences were replaced (for one warning per run)
+function M.valid_utf8(s)
+  if utf8.len(s) then return s, 0 end
+  -- The encoder holds the one definition of a replacement; its JSON string decodes back to the text.
+  local json, replaced = core.encode(s, REPLACE)
+  return core.decode(json), replaced
+end
 
 -- Code points that control a terminal or the direction of text, beyond C0 and DEL.
 local function is_control(cp)

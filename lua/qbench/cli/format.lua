@@ -15,7 +15,6 @@ local csv = require "qbench.csv"
 local text = require "qbench.text"
 local columns_of = require "qbench.cli.columns"
 local json = require "qbench.cli.json"
-local repair = require "qbench.cli.repair"
 
 local M = {}
 
@@ -36,7 +35,7 @@ end
 local function cell_value(record, column, opts)
   local v, replaced = columns_of.cell(record, column)
   if type(v) == "string" then
-    local fixed, n = repair.string(v)
+    local fixed, n = text.valid_utf8(v)
     v, replaced = fixed, replaced + n
     if opts.terminal then v = text.printable(v) end
   elseif type(v) == "number" and not args.finite(v) then
@@ -89,7 +88,7 @@ end
 local function header(columns, opts)
   local names = { n = #columns }
   for i, c in ipairs(columns) do
-    local name = repair.string(c.name)
+    local name = text.valid_utf8(c.name)
     names[i] = opts.terminal and text.printable(name) or name
   end
   return names

@@ -22,7 +22,7 @@
 -- @local
 
 local core = require "qbench.core"
-local repair = require "qbench.cli.repair"
+local text = require "qbench.text"
 
 local M = {}
 
@@ -65,7 +65,7 @@ end
 
 --- `s` as valid UTF-8 without NUL bytes.
 function M.clean_text(s)
-  s = repair.string(s)
+  s = text.valid_utf8(s)
   if s:find("\0", 1, true) then s = s:gsub("\0", "\u{FFFD}") end
   return s
 end

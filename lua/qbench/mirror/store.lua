@@ -64,18 +64,34 @@ local function fail(self, _, message, code)
   return nil, self:error(message, code)
 end
 
+-- A C module of the mirror (a separate library from qbench.core, with libsqlite3 or libpq),
+-- loaded when a mirror runs, so that qbench.mirror and the command load without them
+-- (a host that embeds qbench.core alone): the module, or nil and an error object.
+local function driver(self, name, lib)
+  local ok, mod = pcall(require, name)
+  if ok then return mod end
+  return fail(self, nil, string.format("qbench mirror needs its C module %s%s, which is not installed (%s)",
+    name, lib and " (" .. lib .. ")" or "", (tostring(mod):match("^[^\n]*"):gsub(":$", ""))), "driver")
+end
+
 --- Opens `target`; `opts.lock_timeout` (seconds) is how long SQLite waits for a lock.
+-- Loads the mirror's C modules first: qbench.mirror.rows and the database's driver.
 -- @treturn table the store, or nil and an error object
 function M.open(target, opts)
   local self = setmetatable({ target = target, shown = shown(target), lock_timeout = opts.lock_timeout or 5 }, Store)
+  local rows, err = driver(self, "qbench.mirror.rows")
+  if not rows then return nil, err end
   if M.is_postgres(target) then
     self.dialect = POSTGRES
-    local pq = require "qbench.mirror.pq"
+    local pq
+    pq, err = driver(self, "qbench.mirror.pq", "libpq")
+    if not pq then return nil, err end
     local conn, message, code = pq.connect(target)
     if not conn then return fail(self, nil, message, code) end
     self.conn = conn
     -- One mirror at a time per database: a session lock, released when the connection ends.
-    local st, err = self:prepare("SELECT pg_try_advisory_lock(7161622211394597234)") -- "qbmirror"
+    local st
+    st, err = self:prepare("SELECT pg_try_advisory_lock(7161622211394597234)") -- "qbmirror"
     local got
     if st then
       got, err = st:first()
@@ -88,23 +104,30 @@ function M.open(target, opts)
     end
   else
     self.dialect = SQLITE
-    local sqlite = require "qbench.mirror.sqlite"
-    local conn, message, code = sqlite.open(target, math.floor(self.lock_timeout * 1000))
-    if not conn then return fail(self, nil, message, code) end
-    self.conn = conn
+    local sqlite
+    sqlite, err = driver(self, "qbench.mirror.sqlite", "libsqlite3")
+    if not sqlite then return nil, err end
     -- One mirror at a time per file: a second one stops here instead of interleaving pages.
-    local lock
-    lock, message, code = sqlite.lock(target)
+    -- The lock is a file of its own: closing a descriptor of the database file would drop
+    -- the locks SQLite holds on it in this process.
+    local lock, message, code = sqlite.lock(M.lock_path(target))
     if not lock then
-      self:close()
       if code == "held" then message = "another qbench mirror is writing to this database" end
       return fail(self, nil, message, code)
     end
     self.lock = lock
+    local conn
+    conn, message, code = sqlite.open(target, math.floor(self.lock_timeout * 1000))
+    if not conn then
+      self:close()
+      return fail(self, nil, message, code)
+    end
+    self.conn = conn
     -- WAL: a commit per page costs no fsync of its own, and readers never block the mirror;
     -- NORMAL stays consistent after a crash at any moment (a power cut may lose the last pages,
     -- whose checkpoint goes with them).
-    local ok, err = self:exec("PRAGMA journal_mode = WAL")
+    local ok
+    ok, err = self:exec("PRAGMA journal_mode = WAL")
     if ok then ok, err = self:exec("PRAGMA synchronous = NORMAL") end
     if not ok then
       self:close()
@@ -115,12 +138,16 @@ function M.open(target, opts)
   return self
 end
 
+--- The file whose flock(2) lock says that a mirror writes to the SQLite file `target`:
+-- `target .. "-mirror.lock"`, beside SQLite's own `-wal` and `-shm`; made if missing, never removed.
+function M.lock_path(target) return target .. "-mirror.lock" end
+
+--- Closes the connection (and every statement it prepared), then lets the lock go.
 function Store:close()
   if self.conn then
     self.conn:close()
     self.conn = nil
   end
-  -- After the connection: closing the lock's descriptor first would drop SQLite's own locks.
   if self.lock then
     self.lock:close()
     self.lock = nil
@@ -160,19 +187,28 @@ local function as_text(values, n)
   end
 end
 
-local function call(self, method, values, n)
+-- A call whose answer is one value (changes, rows), or nil, message, code: once per record,
+-- so without a table for its results.
+local function call1(self, method, values, n)
   if self.text and values then as_text(values, n) end
-  local r = table.pack(self.st[method](self.st, values, n))
-  if r[1] == nil and r.n >= 2 then return fail(self.store, nil, r[2], r[3]) end
-  return table.unpack(r, 1, r.n)
+  local r, message, code = self.st[method](self.st, values, n)
+  if r == nil then return fail(self.store, nil, message, code) end
+  return r
 end
 
 --- Changes made, or nil and an error object.
-function Statement:run(values, n) return call(self, "run", values, n or 0) end
---- The first row's columns (nothing without a row), or nil and an error object.
-function Statement:first(values, n) return call(self, "first", values, n or 0) end
+function Statement:run(values, n) return call1(self, "run", values, n or 0) end
 --- Every row as an array of columns, or nil and an error object.
-function Statement:rows(values, n) return call(self, "rows", values, n or 0) end
+function Statement:rows(values, n) return call1(self, "rows", values, n or 0) end
+
+--- The first row's columns (nothing without a row), or nil and an error object.
+function Statement:first(values, n)
+  n = n or 0
+  if self.text and values then as_text(values, n) end
+  local r = table.pack(self.st:first(values, n))
+  if r[1] == nil and r.n >= 2 then return fail(self.store, nil, r[2], r[3]) end
+  return table.unpack(r, 1, r.n)
+end
 function Statement:close() self.st:close() end
 
 --- `tname`'s columns, {name = declared type (upper case)}, or false when the table does

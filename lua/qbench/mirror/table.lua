@@ -7,8 +7,11 @@
 -- @local
 
 local core = require "qbench.core"
-local rows = require "qbench.mirror.rows"
 local schema = require "qbench.mirror.schema"
+
+-- qbench.mirror.rows (C): loaded by the first M.open (qbench.mirror.store has loaded it, or
+-- said that it is missing), so that requiring this module needs no C module of the mirror.
+local rows
 
 local M = {}
 local Table = {}
@@ -68,6 +71,7 @@ end
 --- Opens collection `name`'s table on `store`, making it (then `created` is true) or adding
 -- the digest's missing columns (in one transaction). Returns the table, or nil and an error object.
 function M.open(store, name)
+  rows = rows or require "qbench.mirror.rows"
   local def = schema.table_of(name)
   local self = setmetatable({ store = store, name = name, q = quote(name), id_kind = def.id_kind,
     cols = {}, names = {}, kinds = {}, coercers = {}, known = { id = def.id_kind }, grown = 0, ignored = {},
