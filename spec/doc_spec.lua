@@ -288,6 +288,7 @@ local function expectations()
     ["modules/qbench.cli.progress.html"] = { names = progress },
     ["modules/qbench.loop.cqueues.html"] = { names = adapter, close = true },
     ["modules/qbench.loop.luv.html"] = { names = adapter, close = true },
+    ["modules/qbench.mirror.html"] = { names = public_functions(require "qbench.mirror") },
     ["topics/v2-operations.md.html"] = { rows = 100 },
     ["topics/command_help.md.html"] = {},
     ["index.html"] = {},

@@ -44,10 +44,13 @@ local sync = require "qbench.mirror.sync" -- none of these loads a C module of t
 local M = {}
 
 --- The collections mirrored when none are named.
+-- @usage print(table.concat(require("qbench.mirror").DEFAULT_COLLECTIONS, ", "))
 M.DEFAULT_COLLECTIONS = { "customers", "orders", "samples", "batches", "tests" }
 --- Seconds re-read before the last window's end, against clock skew and late commits.
+-- @usage print(require("qbench.mirror").DEFAULT_OVERLAP)   --> 300
 M.DEFAULT_OVERLAP = 300
 --- Warnings (skipped records) reported per collection and run; the rest are counted.
+-- @usage print(require("qbench.mirror").MAX_WARNINGS)      --> 10
 M.MAX_WARNINGS = 10
 
 local OPTIONS = {
