@@ -2,6 +2,7 @@
 -- library, and the rows of a database read with the sqlite3 command (not the
 -- mirror's own driver), so that two databases can be compared row by row.
 local helper = require "helper"
+local process = require "process"
 local core = require "qbench.core"
 local luassert = require "luassert"
 
@@ -9,14 +10,8 @@ local M = {}
 
 local q = helper.shell_quote
 
-function M.tmpdir()
-  local p = assert(io.popen("mktemp -d"))
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
-
-function M.rmdir(dir) os.execute("rm -rf " .. q(dir)) end
+-- Temporary directories: process.lua's.
+M.tmpdir, M.rmdir = process.temp_dir, process.remove_dir
 
 --- Runs qbench.mirror.run against the sandbox `sb` into `db`; opts are added to run's.
 function M.run(sb, db, opts)
