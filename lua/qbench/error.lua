@@ -25,6 +25,7 @@
 -- | `records` | with `written`: the records known not written (never sent, or refused) |
 -- | `in_doubt` | with `written`: the failed request's records when its outcome is unknown (`outcome`, or a 2xx answer that could not be used) |
 -- | `curl_code` | libcurl's error number, when there was no answer |
+-- | `code` | with kind `"database"`: `"busy"` (locked by another process), `"held"` (another mirror writes to it), `"driver"` (a C module missing), or the database's own code |
 --
 -- Fields that do not apply are nil. The kinds:
 --
@@ -37,6 +38,7 @@
 -- | `"timeout"` | no answer in time: `timeout`, `connect_timeout` or `deadline` |
 -- | `"tls"` | TLS failed: a certificate that does not verify, another host name, ... |
 -- | `"decode"` | a 2xx answer that is not the JSON expected |
+-- | `"database"` | `qbench.mirror`: the database failed (`code` says how) |
 -- @module qbench.error
 -- @usage
 -- local c, err = qb.customer:get(999)
