@@ -51,15 +51,8 @@ local function start(self, key, req)
   transport:check_open()
   local planned = client:_record(req)
   if planned then return push_ready(self, key, "done", planned, 200, "") end
-  if not transport:acquire(client._clock, client:_deadline_at(req)) then
-    return push_ready(self, key, "failed", client:_deadline_error(req))
-  end
-  local ok, began, err = pcall(client._begin, client, req)
-  if not ok or not began then
-    transport:release()
-    if not ok then error(began, 0) end
-    return push_ready(self, key, "failed", err)
-  end
+  local claimed, err = client:_claim(req)
+  if not claimed then return push_ready(self, key, "failed", err) end
   local tag = transport:start(self, req, req.attempt_timeout, true)
   self.inflight[tag] = { key = key, req = req }
 end

@@ -451,16 +451,25 @@ function methods:_record(req)
   return planned_answer()
 end
 
+--- Takes a slot under max_concurrency for one attempt of `req`, then prepares the
+-- attempt (_begin). Returns true with the slot held, or nil and the error with none held
+-- (what the caller's start or blocking attempt does with either).
+-- @local
+function methods:_claim(req)
+  local transport = self._transport
+  if not transport:acquire(self._clock, self:_deadline_at(req)) then return nil, self:_deadline_error(req) end
+  local ok, began, err = pcall(self._begin, self, req)
+  if ok and began then return true end
+  transport:release()
+  if not ok then error(began, 0) end
+  return nil, err
+end
+
 -- One blocking attempt: a slot under max_concurrency, then the C core's request.
 local function attempt(self, req)
   local transport = self._transport
-  if not transport:acquire(self._clock, self:_deadline_at(req)) then return "failed", self:_deadline_error(req) end
-  local ok, began, err = pcall(self._begin, self, req)
-  if not (ok and began) then
-    transport:release()
-    if not ok then error(began, 0) end
-    return "failed", err
-  end
+  local claimed, err = self:_claim(req)
+  if not claimed then return "failed", err end
   local results = table.pack(pcall(transport.request, transport, req.method, req.url, req.headers, req.payload,
     req.attempt_timeout))
   transport:release()
