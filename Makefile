@@ -48,9 +48,9 @@ sandbox: $(SANDBOX)
 # $(call install-missing,PACKAGES): installs the Debian packages not yet installed,
 # quietly; as non-root it prints the command to run instead and fails.
 define install-missing
-	@missing=$$(for p in $(1); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	  done); \
+	@installed=" $$(dpkg-query -W -f='$${Package}:$${Status}\n' $(1) 2>/dev/null | \
+	    sed -n 's/^\([^:]*\):install ok installed$$/\1/p' | tr '\n' ' ')"; \
+	missing=$$(for p in $(1); do case "$$installed" in *" $$p "*) ;; *) echo $$p;; esac; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:" $$missing; \
@@ -66,7 +66,7 @@ deps:
 	$(call install-missing,$(DEB_PACKAGES))
 
 # J spec files run at a time (tools/run_specs.lua), each in its own busted process with its
-# own sandbox; tests tagged #serial (timing ratios) run afterwards, one file at a time.
+# own sandbox; tests tagged #serial (timing ratios) run afterwards, two files at a time.
 J ?= 4
 test: deps
 	$(MAKE) all

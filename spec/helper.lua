@@ -230,10 +230,13 @@ end
 --- What this process's open descriptors point to, one line each, sorted; pipe
 -- numbers are left out, as the pipe that reads this list is new every time.
 function M.open_descriptors()
-  local p = assert(io.popen("for f in /proc/" .. M.pid() .. "/fd/*; do readlink $f; done | sort"))
-  local list = p:read("a"):gsub("pipe:%[%d+%]", "pipe")
+  -- One find, not a readlink per descriptor: the specs call this hundreds of times.
+  local p = assert(io.popen("find /proc/" .. M.pid() .. "/fd -mindepth 1 -printf '%l\\n'"))
+  local lines = {}
+  for line in p:lines() do lines[#lines + 1] = (line:gsub("pipe:%[%d+%]", "pipe")) end
   p:close()
-  return list
+  table.sort(lines)
+  return #lines > 0 and table.concat(lines, "\n") .. "\n" or ""
 end
 
 --- How many sockets this process has open.
