@@ -28,6 +28,28 @@ function M.http(method, url, headers, body)
   return status, h, b, code
 end
 
+-- Control calls (reset, faults, the request log) go over one kept-alive connection
+-- per sandbox: a fresh one each time cost both processes a connection and the sandbox
+-- a thread, thousands of times a run. API calls keep M.http's fresh connections.
+local control_clients = {}
+
+local function control_client(url)
+  local c = control_clients[url]
+  if not c then
+    c = core.new { timeout = 10 }
+    control_clients[url] = c
+  end
+  return c
+end
+
+local function forget_control_client(url)
+  local c = control_clients[url]
+  if c then
+    control_clients[url] = nil
+    c:close()
+  end
+end
+
 --- Starts a separate sandbox with extra command-line flags.
 -- Returns {url=, port=, pid=, stop=function}; stopped at the latest when the
 -- runner exits (--die-with-parent covers a runner that dies).
@@ -50,6 +72,7 @@ function M.start(args, opts)
   function sb.stop()
     if stopped then return end
     stopped = true
+    forget_control_client(url)
     os.execute("kill " .. pid .. " 2>/dev/null")
     f:close() -- waits for the process, so no zombie and no sandbox left behind
   end
@@ -74,7 +97,7 @@ end
 local function control(method, path, body, target)
   local sb = target or M.sandbox()
   local headers = body and { "Content-Type: application/json" } or {}
-  local status, _, out = M.http(method, sb.url .. path, headers, body)
+  local status, _, out = control_client(sb.url):request(method, sb.url .. path, headers, body)
   if status ~= 200 then
     error(string.format("%s %s failed: %s %s", method, path, tostring(status), tostring(out)), 3)
   end
