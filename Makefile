@@ -65,8 +65,9 @@ endef
 deps:
 	$(call install-missing,$(DEB_PACKAGES))
 
-# J spec files run at a time (tools/run_specs.lua), each in its own busted process with its
-# own sandbox; tests tagged #serial (timing ratios) run afterwards, two files at a time.
+# J busted processes at a time (tools/run_specs.lua): a slow spec file each, or a few quick
+# ones, every file with its own sandbox; tests tagged #serial (timing ratios) run afterwards,
+# two files at a time.
 J ?= 4
 test: deps
 	$(MAKE) all

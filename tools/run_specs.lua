@@ -5,12 +5,12 @@
 --
 -- usage: lua5.4 tools/run_specs.lua [-j J] [--busted CMD] [--results DIR] [FILE_spec.lua ...]
 --
--- Each file runs in a busted process of its own (each starts its own sandbox
--- on port 0, so files never share state). Files start longest first, by the
--- durations of the previous run (DIR/times), so the slowest do not finish last
--- alone. A process that dies without a report (a crash, a hang killed by its
--- timeout) counts as an error of its file. Exit status 0 only when nothing
--- failed.
+-- A slow file runs in a busted process of its own, quick ones a few to a
+-- process (see "Jobs" below); each file starts its own sandbox on port 0, so
+-- files never share state. Processes start longest first, by the durations of
+-- the previous run (DIR/times), so the slowest do not finish last alone. A
+-- process that dies without a report (a crash, a hang killed by its timeout)
+-- counts as an error of its files. Exit status 0 only when nothing failed.
 local cjson = require "cjson"
 
 local jobs, busted, results = 4, "lua5.4 /usr/bin/busted", "build/spec-results"
@@ -58,56 +58,108 @@ end
 assert(os.execute("mkdir -p " .. q(results)))
 assert(os.execute("rm -f " .. q(results) .. "/*.parallel* " .. q(results) .. "/*.serial*"))
 
--- Longest first, by the last run's durations; unknown files first of all (they may be slow).
+-- How long each file took: the last run's (DIR/times), else the reference run's
+-- (spec/durations, kept in the repository so that a fresh clone schedules as well).
 local times = {}
-for line in (read(results .. "/times") or ""):gmatch("[^\n]+") do
-  local t, file = line:match("^([%d.]+) (.+)$")
-  if t then times[file] = tonumber(t) end
+for _, path in ipairs { "spec/durations", results .. "/times" } do
+  for line in (read(path) or ""):gmatch("[^\n]+") do
+    local t, file = line:match("^([%d.]+) (%S+)$")
+    if t then times[file] = tonumber(t) end
+  end
 end
-table.sort(files, function(a, b)
-  local ta, tb = times[a] or math.huge, times[b] or math.huge
-  if ta ~= tb then return ta > tb end
+
+-- Jobs: a busted process each. Files that took under SMALL seconds share a process, up
+-- to GROUP seconds of them: busted's start and libcurl's load cost ~65 ms of CPU a
+-- process, as much as a small file's tests. busted insulates each file (its own
+-- package.loaded and globals, so its own helper and sandbox); a file whose state would
+-- outlive that (an event loop library, signal handlers, package.path) says "#alone".
+-- New files run alone too, as do the slow ones, longest first.
+local SMALL, GROUP = 2.5, 5
+local singles, small = {}, {}
+for _, file in ipairs(files) do
+  local t = times[file]
+  if t and t < SMALL and not (read(file) or ""):find("#alone", 1, true) then
+    small[#small + 1] = file
+  else
+    singles[#singles + 1] = { file }
+  end
+end
+table.sort(small, function(a, b)
+  if times[a] ~= times[b] then return times[a] > times[b] end
   return a < b
 end)
+local groups = {}
+for _, file in ipairs(small) do
+  local home
+  for _, g in ipairs(groups) do
+    if g.seconds + times[file] <= GROUP then home = g; break end
+  end
+  if not home then
+    home = { seconds = 0 }
+    groups[#groups + 1] = home
+  end
+  home[#home + 1] = file
+  home.seconds = home.seconds + times[file]
+end
+local function seconds_of(job)
+  local t = 0
+  for _, file in ipairs(job) do t = t + (times[file] or math.huge) end
+  return t
+end
+local parallel_jobs = singles
+for _, g in ipairs(groups) do parallel_jobs[#parallel_jobs + 1] = g end
+table.sort(parallel_jobs, function(a, b)
+  local ta, tb = seconds_of(a), seconds_of(b)
+  if ta ~= tb then return ta > tb end
+  return a[1] < b[1]
+end)
 
-local function report_of(file, phase) return string.format("%s/%s.%s", results, file:gsub("/", "_"), phase) end
+local function report_of(job, phase)
+  return string.format("%s/%s%s.%s", results, job[1]:gsub("/", "_"), #job > 1 and "+" .. (#job - 1) or "", phase)
+end
 
--- One shell line per file: its JSON report (which holds its duration), its
--- stderr, its CPU. Each process is bounded (a hang is killed and reported,
--- not waited for). --ignore-lua: without it busted starts itself a second
--- time through a shell to honour .busted's `lua` (3 processes saved a file).
-local function command(file, phase, tags)
-  local out = report_of(file, phase)
+local function label_of(job)
+  local name = job[1]:gsub("^spec/", "")
+  return #job > 1 and string.format("%s and %d more", name, #job - 1) or name
+end
+
+-- One shell line per job: its JSON report (which holds each file's duration), its
+-- stderr, its CPU. Each process is bounded (a hang is killed and reported, not
+-- waited for). --ignore-lua: without it busted starts itself a second time through a
+-- shell to honour .busted's `lua`.
+local function command(job, phase, tags)
+  local out = report_of(job, phase)
+  local quoted = {}
+  for n, file in ipairs(job) do quoted[n] = q(file) end
   return string.format(
     "timeout -s KILL 900 %s --ignore-lua -o spec/summary_output.lua %s %s >%s 2>%s.err </dev/null; echo $? >%s.rc; " ..
     "times >%s.cpu",
-    busted, tags, q(file), q(out), q(out), q(out), q(out))
+    busted, tags, table.concat(quoted, " "), q(out), q(out), q(out), q(out))
 end
 
--- The files that have tests tagged "#serial" (or say so, when their tests live in a module).
-local serial_files = {}
+-- The files that have tests tagged "#serial" (or say so, when their tests live in a module):
+-- one process each in the serial phase.
+local serial_jobs = {}
 for _, file in ipairs(files) do
-  if (read(file) or ""):find("#serial", 1, true) then serial_files[file] = true end
+  if (read(file) or ""):find("#serial", 1, true) then serial_jobs[#serial_jobs + 1] = { file } end
 end
 
-local function run_all(phase, tags, parallel, only)
-  local list = {}
-  for _, file in ipairs(files) do
-    if not only or only[file] then list[#list + 1] = command(file, phase, tags) end
-  end
+local function run_all(phase, tags, parallel, list)
   if #list == 0 then return end
+  local lines = {}
+  for n, job in ipairs(list) do lines[n] = command(job, phase, tags) end
   local script = results .. "/" .. phase .. ".jobs"
-  write(script, table.concat(list, "\0") .. "\0")
-  -- xargs starts the next line as soon as a slot frees: J files at a time, in the order above.
+  write(script, table.concat(lines, "\0") .. "\0")
+  -- xargs starts the next line as soon as a slot frees: J jobs at a time, in the order above.
   assert(os.execute(string.format("xargs -0 -P %d -n 1 sh -c <%s", parallel, q(script))))
 end
 
 local clock0 = io.popen("date +%s.%N"):read("n")
-run_all("parallel", "--exclude-tags=serial", jobs)
-run_all("serial", "--tags=serial", math.min(2, jobs), serial_files)
+run_all("parallel", "--exclude-tags=serial", jobs, parallel_jobs)
+run_all("serial", "--tags=serial", math.min(2, jobs), serial_jobs)
 
 local totals = { successes = 0, failures = 0, errors = 0, pendings = 0 }
-local problems, new_times, cpu = {}, {}, {}
+local problems, cpu = {}, {}
 
 -- The CPU seconds (user + system) of a run's processes, from the shell's `times`.
 local function cpu_seconds(path)
@@ -117,29 +169,33 @@ local function cpu_seconds(path)
   return total
 end
 
-local function add_problem(file, kind, name, message, trace)
-  problems[#problems + 1] = string.format("%s %s\n  %s\n%s%s", kind, file, name or "", message and ("  " .. message:gsub("\n", "\n  ") .. "\n") or "",
+local function add_problem(where, kind, name, message, trace)
+  problems[#problems + 1] = string.format("%s %s\n  %s\n%s%s", kind, where, name or "", message and ("  " .. message:gsub("\n", "\n  ") .. "\n") or "",
     trace and ("  " .. trace:gsub("\n", "\n  ") .. "\n") or "")
 end
 
-for _, file in ipairs(files) do
-  local spent = 0
-  for _, phase in ipairs { "parallel", serial_files[file] and "serial" or nil } do
-    local out = report_of(file, phase)
-    cpu[file] = (cpu[file] or 0) + cpu_seconds(out .. ".cpu")
+for _, phase in ipairs { { "parallel", parallel_jobs }, { "serial", serial_jobs } } do
+  local name, list = phase[1], phase[2]
+  for _, job in ipairs(list) do
+    local out = report_of(job, name)
+    local where = table.concat(job, " ")
+    local label = label_of(job)
+    cpu[label] = (cpu[label] or 0) + cpu_seconds(out .. ".cpu")
     local ok, report = pcall(cjson.decode, read(out) or "")
-    if ok and type(report) == "table" and type(report.duration) == "number" then spent = spent + report.duration end
     if not ok or type(report) ~= "table" then
       totals.errors = totals.errors + 1
       local err = read(out .. ".err") or ""
-      add_problem(file, "Error", "(" .. phase .. " run ended without a report, exit status " ..
+      add_problem(where, "Error", "(" .. name .. " run ended without a report, exit status " ..
         ((read(out .. ".rc") or "?"):gsub("%s", "")) .. ")", err:sub(-3000))
     else
+      if name == "parallel" then
+        for file, seconds in pairs(report.files or {}) do times[file] = seconds end
+      end
       -- A process that reported no failure yet did not exit 0 crashed after its tests (at exit).
       local rc = tonumber((read(out .. ".rc") or ""):match("%d+"))
       if rc ~= 0 and #report.failures + #report.errors == 0 then
         totals.errors = totals.errors + 1
-        add_problem(file, "Error", "(" .. phase .. " run: every test passed, then the process exited with status "
+        add_problem(where, "Error", "(" .. name .. " run: every test passed, then the process exited with status "
           .. tostring(rc) .. ")", (read(out .. ".err") or ""):sub(-3000))
       end
       totals.successes = totals.successes + report.successes
@@ -148,27 +204,32 @@ for _, file in ipairs(files) do
       totals.errors = totals.errors + #report.errors
       for _, kind in ipairs { "failures", "errors" } do
         for _, f in ipairs(report[kind]) do
-          add_problem(file, kind == "failures" and "Failure" or "Error", f.name, f.message, f.trace)
+          add_problem(f.file or where, kind == "failures" and "Failure" or "Error", f.name, f.message, f.trace)
         end
       end
     end
   end
-  new_times[#new_times + 1] = string.format("%.3f %s", spent, file)
 end
-write(results .. "/times", table.concat(new_times, "\n") .. "\n")
+
+-- Every file's duration, this run's where there is one: the next run's schedule.
+local known = {}
+for file in pairs(times) do known[#known + 1] = file end
+table.sort(known)
+for n, file in ipairs(known) do known[n] = string.format("%.3f %s", times[file], file) end
+write(results .. "/times", table.concat(known, "\n") .. "\n")
 
 for _, p in ipairs(problems) do io.stdout:write(p, "\n") end
 -- Where the time goes: the suite is bound by CPU on a small machine, by the slowest file on a big one.
 local by_cpu, total_cpu = {}, 0
-for file, c in pairs(cpu) do
-  by_cpu[#by_cpu + 1] = file
+for label, c in pairs(cpu) do
+  by_cpu[#by_cpu + 1] = label
   total_cpu = total_cpu + c
 end
 table.sort(by_cpu, function(a, b) return cpu[a] > cpu[b] end)
 local top = {}
-for n = 1, math.min(5, #by_cpu) do top[n] = string.format("%s %.1f s", by_cpu[n]:gsub("^spec/", ""), cpu[by_cpu[n]]) end
+for n = 1, math.min(5, #by_cpu) do top[n] = string.format("%s %.1f s", by_cpu[n], cpu[by_cpu[n]]) end
 io.stdout:write(string.format("CPU %.1f s in all; most: %s\n", total_cpu, table.concat(top, ", ")))
 local wall = io.popen("date +%s.%N"):read("n") - clock0
-io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files, %d at a time)\n",
-  totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, jobs))
+io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files in %d processes, %d at a time)\n",
+  totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, #parallel_jobs, jobs))
 os.exit((totals.failures + totals.errors == 0) and 0 or 1)
