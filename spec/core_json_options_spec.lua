@@ -97,12 +97,15 @@ describe("JSON encoder options", function()
     end)
 
     it("sorts objects nested in sorted objects, however many keys each level holds", function()
-      -- Every level's keys wait while the levels below are sorted: 256 objects of 51 keys each
-      -- under 256 keys (as many as the encoder's first buffers hold: the next level moves
-      -- them), 3 levels down, each in its own order.
+      -- Every level's keys wait while the levels below are sorted: 256 keys (as many as the
+      -- encoder's first buffers hold: the next level moves them), every eighth and the last
+      -- holding an object of 51 keys, and so on 3 levels down, each level in its own order.
       local function level(n, depth)
         local t = {}
-        for i = n, 1, -1 do t[string.format("k%03d", (i * 37) % n)] = depth > 1 and level(n // 5, depth - 1) or i end
+        for i = n, 1, -1 do
+          local k = (i * 37) % n
+          t[string.format("k%03d", k)] = depth > 1 and (k % 8 == 0 or k == n - 1) and level(n // 5, depth - 1) or i
+        end
         return t
       end
       local v = level(256, 3)
