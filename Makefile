@@ -66,8 +66,8 @@ deps:
 	$(call install-missing,$(DEB_PACKAGES))
 
 # J busted processes at a time (tools/run_specs.lua): a slow spec file each, or a few quick
-# ones, every file with its own sandbox; tests tagged #serial (timing ratios) run afterwards,
-# two files at a time.
+# ones, every file with its own sandbox, and beside them up to J slow files that mostly wait;
+# tests tagged #serial (timing ratios) run afterwards, two files at a time.
 J ?= 4
 test: deps
 	$(MAKE) all

@@ -6,11 +6,13 @@
 -- usage: lua5.4 tools/run_specs.lua [-j J] [--busted CMD] [--results DIR] [FILE_spec.lua ...]
 --
 -- A slow file runs in a busted process of its own, quick ones a few to a
--- process (see "Jobs" below); each file starts its own sandbox on port 0, so
--- files never share state. Processes start longest first, by the durations of
--- the previous run (DIR/times), so the slowest do not finish last alone. A
--- process that dies without a report (a crash, a hang killed by its timeout)
--- counts as an error of its files. Exit status 0 only when nothing failed.
+-- process (see "Jobs" below); the files of a process share its sandbox, which
+-- spec/helper.lua resets as each file starts (spec/run_specs_spec.lua). Processes start longest first, by the durations of
+-- the previous run (DIR/times), so the slowest do not finish last alone; the
+-- slow files that mostly wait (timeouts, stalls) run beside the J others, J at
+-- a time too, since they hardly use a core. A process that dies without a
+-- report (a crash, a hang killed by its timeout) counts as an error of its
+-- files. Exit status 0 only when nothing failed.
 local cjson = require "cjson"
 
 local jobs, busted, results = 4, "lua5.4 /usr/bin/busted", "build/spec-results"
@@ -58,28 +60,40 @@ end
 assert(os.execute("mkdir -p " .. q(results)))
 assert(os.execute("rm -f " .. q(results) .. "/*.parallel* " .. q(results) .. "/*.serial*"))
 
--- How long each file took: the last run's (DIR/times), else the reference run's
--- (spec/durations, kept in the repository so that a fresh clone schedules as well).
-local times = {}
+-- How long each file took and the CPU seconds it used (its sandbox's and commands'
+-- included): the last run's (DIR/times), else the reference run's (spec/durations,
+-- kept in the repository so that a fresh clone schedules as well).
+local times, cpu_times = {}, {}
 for _, path in ipairs { "spec/durations", results .. "/times" } do
   for line in (read(path) or ""):gmatch("[^\n]+") do
-    local t, file = line:match("^([%d.]+) (%S+)$")
-    if t then times[file] = tonumber(t) end
+    local t, c, file = line:match("^([%d.]+) ([%d.]+) (%S+)$")
+    if t then
+      times[file], cpu_times[file] = tonumber(t), tonumber(c)
+    end
   end
 end
 
 -- Jobs: a busted process each. Files that took under SMALL seconds share a process, up
 -- to GROUP seconds of them: busted's start and libcurl's load cost ~65 ms of CPU a
 -- process, as much as a small file's tests. busted insulates each file (its own
--- package.loaded and globals, so its own helper and sandbox); a file whose state would
--- outlive that (an event loop library, signal handlers, package.path) says "#alone".
--- New files run alone too, as do the slow ones, longest first.
-local SMALL, GROUP = 2.5, 5
-local singles, small = {}, {}
+-- package.loaded and globals; the helper, loaded before, resets the sandbox); a file whose
+-- state would outlive that (an event loop library, signal handlers, package.path) says "#alone".
+-- New files run alone too, as do the slow ones, longest first. A slow file that mostly
+-- waits (its CPU per second under WAITING times the busiest file's: a loaded machine
+-- lowers every file's alike) runs in a pool of its own beside the others, so that its
+-- waits do not leave a core idle (-j 1 still runs one process at a time).
+local SMALL, GROUP, WAITING = 2.5, 5, 0.25
+local busiest = 0
+for file, t in pairs(times) do
+  if t >= 1 then busiest = math.max(busiest, cpu_times[file] / t) end
+end
+local singles, small, waiting_jobs = {}, {}, {}
 for _, file in ipairs(files) do
   local t = times[file]
   if t and t < SMALL and not (read(file) or ""):find("#alone", 1, true) then
     small[#small + 1] = file
+  elseif jobs > 1 and t and cpu_times[file] < WAITING * busiest * t then
+    waiting_jobs[#waiting_jobs + 1] = { file }
   else
     singles[#singles + 1] = { file }
   end
@@ -108,11 +122,13 @@ local function seconds_of(job)
 end
 local parallel_jobs = singles
 for _, g in ipairs(groups) do parallel_jobs[#parallel_jobs + 1] = g end
-table.sort(parallel_jobs, function(a, b)
+local function longest_first(a, b)
   local ta, tb = seconds_of(a), seconds_of(b)
   if ta ~= tb then return ta > tb end
   return a[1] < b[1]
-end)
+end
+table.sort(parallel_jobs, longest_first)
+table.sort(waiting_jobs, longest_first)
 
 local function report_of(job, phase)
   return string.format("%s/%s%s.%s", results, job[1]:gsub("/", "_"), #job > 1 and "+" .. (#job - 1) or "", phase)
@@ -144,19 +160,25 @@ for _, file in ipairs(files) do
   if (read(file) or ""):find("#serial", 1, true) then serial_jobs[#serial_jobs + 1] = { file } end
 end
 
-local function run_all(phase, tags, parallel, list)
-  if #list == 0 then return end
-  local lines = {}
-  for n, job in ipairs(list) do lines[n] = command(job, phase, tags) end
-  local script = results .. "/" .. phase .. ".jobs"
-  write(script, table.concat(lines, "\0") .. "\0")
-  -- xargs starts the next line as soon as a slot frees: J jobs at a time, in the order above.
-  assert(os.execute(string.format("xargs -0 -P %d -n 1 sh -c <%s", parallel, q(script))))
+-- Runs each list of jobs with its own xargs, the lists side by side: xargs starts the
+-- next line of a list as soon as one of its slots frees, in the order above.
+local function run_all(phase, tags, parallel, lists)
+  local pools = {}
+  for n, list in ipairs(lists) do
+    if #list > 0 then
+      local lines = {}
+      for k, job in ipairs(list) do lines[k] = command(job, phase, tags) end
+      local script = string.format("%s/%s%d.jobs", results, phase, n)
+      write(script, table.concat(lines, "\0") .. "\0")
+      pools[#pools + 1] = string.format("xargs -0 -P %d -n 1 sh -c <%s &", parallel, q(script))
+    end
+  end
+  if #pools > 0 then assert(os.execute(table.concat(pools, " ") .. " wait")) end
 end
 
 local clock0 = io.popen("date +%s.%N"):read("n")
-run_all("parallel", "--exclude-tags=serial", jobs, parallel_jobs)
-run_all("serial", "--tags=serial", math.min(2, jobs), serial_jobs)
+run_all("parallel", "--exclude-tags=serial", jobs, { parallel_jobs, waiting_jobs })
+run_all("serial", "--tags=serial", math.min(2, jobs), { serial_jobs })
 
 local totals = { successes = 0, failures = 0, errors = 0, pendings = 0 }
 local problems, cpu = {}, {}
@@ -174,7 +196,7 @@ local function add_problem(where, kind, name, message, trace)
     trace and ("  " .. trace:gsub("\n", "\n  ") .. "\n") or "")
 end
 
-for _, phase in ipairs { { "parallel", parallel_jobs }, { "serial", serial_jobs } } do
+for _, phase in ipairs { { "parallel", parallel_jobs }, { "parallel", waiting_jobs }, { "serial", serial_jobs } } do
   local name, list = phase[1], phase[2]
   for _, job in ipairs(list) do
     local out = report_of(job, name)
@@ -189,7 +211,9 @@ for _, phase in ipairs { { "parallel", parallel_jobs }, { "serial", serial_jobs 
         ((read(out .. ".rc") or "?"):gsub("%s", "")) .. ")", err:sub(-3000))
     else
       if name == "parallel" then
-        for file, seconds in pairs(report.files or {}) do times[file] = seconds end
+        for file, seconds in pairs(report.files or {}) do
+          times[file], cpu_times[file] = seconds, (report.cpu or {})[file] or seconds
+        end
       end
       -- A process that reported no failure yet did not exit 0 crashed after its tests (at exit).
       local rc = tonumber((read(out .. ".rc") or ""):match("%d+"))
@@ -211,11 +235,11 @@ for _, phase in ipairs { { "parallel", parallel_jobs }, { "serial", serial_jobs 
   end
 end
 
--- Every file's duration, this run's where there is one: the next run's schedule.
+-- Every file's duration and CPU, this run's where there is one: the next run's schedule.
 local known = {}
 for file in pairs(times) do known[#known + 1] = file end
 table.sort(known)
-for n, file in ipairs(known) do known[n] = string.format("%.3f %s", times[file], file) end
+for n, file in ipairs(known) do known[n] = string.format("%.3f %.2f %s", times[file], cpu_times[file], file) end
 write(results .. "/times", table.concat(known, "\n") .. "\n")
 
 for _, p in ipairs(problems) do io.stdout:write(p, "\n") end
@@ -230,6 +254,7 @@ local top = {}
 for n = 1, math.min(5, #by_cpu) do top[n] = string.format("%s %.1f s", by_cpu[n], cpu[by_cpu[n]]) end
 io.stdout:write(string.format("CPU %.1f s in all; most: %s\n", total_cpu, table.concat(top, ", ")))
 local wall = io.popen("date +%s.%N"):read("n") - clock0
-io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds (%d files in %d processes, %d at a time)\n",
-  totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, #parallel_jobs, jobs))
+io.stdout:write(string.format("%d successes / %d failures / %d errors / %d pending : %f seconds " ..
+  "(%d files in %d processes, %d at a time, and %d that mostly wait beside them)\n",
+  totals.successes, totals.failures, totals.errors, totals.pendings, wall, #files, #parallel_jobs, jobs, #waiting_jobs))
 os.exit((totals.failures + totals.errors == 0) and 0 or 1)
