@@ -124,7 +124,14 @@ describe("parallel pages", function()
     assert.is_true(count <= 5, count .. " connections for 40 pages")
     helper.reset { customers = 200 }
     for _ in qb.customer:pages { page_size = 5, concurrency = 4 } do end
-    for port in pairs(ports()) do assert.is_true(first[port], "a new connection on the second walk") end
+    -- Every connection of the first walk that the second had use for is reused: a loaded
+    -- machine may let the second walk have more transfers in flight at once than the first.
+    local second, second_count = ports()
+    local reused = 0
+    for port in pairs(second) do
+      if first[port] then reused = reused + 1 end
+    end
+    assert.equal(math.min(count, second_count), reused, "connections of the first walk reused by the second")
   end)
 
   for _, mode in ipairs { "null", "missing" } do
