@@ -90,11 +90,12 @@ local function add_discounts(parent, kind)
   add_dry_run(del)
 end
 
---- Declares `customers` and its subcommands under the parser `p`.
-function M.declare(p)
+--- Declares `customers` under the parser `p`, and its subcommands when `context.full("customers")`.
+function M.declare(p, context)
   local customers = command(p, "customers", "The v1 Customers endpoints.", { "customers" })
   customers:command_target("action")
   customers:require_command(true)
+  if not context.full("customers") then return end
 
   local list = command(customers, "list", "Every customer, page by page, to stdout.", { "customers", "list" })
   add_output(list, { where = true })

@@ -143,10 +143,10 @@ local function add_v2_node(parent, node)
   end
 end
 
---- Adds the `v2` command to the parser `p`: every collection, and every word of
--- the collection named on the command line (`context.words[2]`), or of every
--- collection with `context.complete` (which also leaves out the hidden
--- alternative names: the library's, with `_`).
+--- Adds the `v2` command to the parser `p`; when `context.full("v2")`, every
+-- collection, and every word of the collection named on the command line
+-- (`context.words[2]`), or of every collection with `context.complete` (which
+-- also leaves out the hidden alternative names: the library's, with `_`).
 function M.declare(p, context)
   hidden_names = not context.complete
   local v2 = command(p, "v2", "QBench's API v2: every operation of its OpenAPI description (doc/v2-operations.md), "
@@ -154,6 +154,7 @@ function M.declare(p, context)
     .. "'qbench v2 customers contacts list 7', 'qbench v2 invoices sync 5'.", { "v2" })
   v2:command_target("collection")
   v2:require_command(true)
+  if not context.full("v2") then return end
   local named = context.words[1] == "v2" and context.words[2] or nil
   for _, name in ipairs(v2_tree.collections()) do
     local word = v2_tree.word(name)
