@@ -76,10 +76,19 @@ function M.new(argv, version_text, opts)
   p:command_target("command")
   p:require_command(true)
   local words, complete = M.command_words(argv), opts and opts.complete or false
-  -- The root's help lists each command by its description alone: a command's
-  -- own words and options are declared when it is the one named (start-up cost).
+  -- A help lists each subcommand by its description alone: a command's own
+  -- subcommands and options are declared when it is the one named (start-up cost).
   local context = { words = words, complete = complete }
-  function context.full(name) return complete or words[1] == name end
+  -- The words of the command line below the command `name` (or `alias`), when
+  -- `rest`, the words below its parent, name it; {} with `complete`; else nil.
+  function context.below(rest, name, alias)
+    if complete then return {} end
+    if rest and (rest[1] == name or (alias and rest[1] == alias)) then
+      return M.command_words(table.move(rest, 2, #rest, 1, {}))
+    end
+    return nil
+  end
+  function context.full(name) return context.below(words, name) ~= nil end
   for _, entry in ipairs(commands.LIST) do entry.declare(p, context) end
   return p
 end

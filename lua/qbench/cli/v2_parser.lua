@@ -13,8 +13,8 @@ local v2_tree = require "qbench.cli.v2_tree"
 local M = {}
 
 local command = options.command
-local hidden_names, complete = true, false -- set by declare
-local command_words -- qbench.cli.parser's, set by declare
+local hidden_names = true -- set by declare
+local words_below -- the parser context's `below`, set by declare
 
 -- The project's reading of QBench's date filters (QBench does not document one;
 -- the sandbox takes the same).
@@ -130,14 +130,10 @@ local function add_v2_operation(parent, op, full)
   if epilog then cmd:epilog(epilog) end
 end
 
--- The words of the command line after its first (global options skipped), when
--- that first word is `name` or its command word; else nil. With `complete`, {}.
+-- The words of the command line below the library name `name`, when `rest` names
+-- it by its word or by that name (see qbench.cli.parser's context.below).
 local function named(rest, name)
-  if complete then return {} end
-  if rest and (rest[1] == name or rest[1] == v2_tree.word(name)) then
-    return command_words(table.move(rest, 2, #rest, 1, {}))
-  end
-  return nil
+  return words_below(rest, v2_tree.word(name), name)
 end
 
 -- `rest`: the words of the command line below `node`: only the word they name
@@ -165,15 +161,14 @@ end
 -- (`context.words[2]`), or of every collection with `context.complete` (which
 -- also leaves out the hidden alternative names: the library's, with `_`).
 function M.declare(p, context)
-  hidden_names, complete = not context.complete, context.complete
-  command_words = require("qbench.cli.parser").command_words
+  hidden_names, words_below = not context.complete, context.below
   local v2 = command(p, "v2", "QBench's API v2: every operation of its OpenAPI description (doc/v2-operations.md), "
     .. "as 'qbench v2 COLLECTION [SUB-COLLECTION] VERB [IDS]', e.g. 'qbench v2 samples list', "
     .. "'qbench v2 customers contacts list 7', 'qbench v2 invoices sync 5'.", { "v2" })
   v2:command_target("collection")
   v2:require_command(true)
-  if not context.full("v2") then return end
-  local rest = named(context.words, "v2")
+  local rest = context.below(context.words, "v2")
+  if not rest then return end
   for _, name in ipairs(v2_tree.collections()) do
     local word = v2_tree.word(name)
     local cmd = command(v2, word, "The operations of the " .. word .. " collection.", { "v2", word })
