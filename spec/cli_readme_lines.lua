@@ -62,7 +62,7 @@ for k = 2, #arg do
     end
     report(status, table.concat(text))
   else
-    local p = assert(io.popen("sh -c '" .. line:gsub("'", "'\\''") .. "' 2>&1", "r"))
+    local p = assert(io.popen("exec sh -c '" .. line:gsub("'", "'\\''") .. "' 2>&1", "r"))
     local output = p:read("a")
     local _, how, code = p:close()
     report(how == "exit" and code or 128 + code, output)
