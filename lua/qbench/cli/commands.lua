@@ -1,9 +1,11 @@
 --- The top-level commands of `qbench`, in the order --help lists them. Each
 -- is one entry: `declare(parser, context)` adds the command to the argparse
--- parser, and its subcommands and options when `context.full(name)` (the
--- command is named on the command line, or every command is wanted, for
--- completion and the man page; `context.words`: the words of the command line
--- after the global options; `context.complete`: declare every subcommand), and `handler(a)` returns the
+-- parser, and its subcommands and options when `context.full(name)`: the
+-- command is named on the command line, or every command is wanted (for
+-- completion and the man page). `context.words`: the words of the command line
+-- after the global options; `context.below(rest, name)`: the words below the
+-- subcommand `name` when `rest` names it (the same rule one level down);
+-- `context.complete`: declare everything. `handler(a)` returns the
 -- function(ctx, a) that runs a parsed command line and returns the exit
 -- status (see qbench.cli.context for ctx). Modules load only when used.
 -- A new command is one more entry here.
