@@ -4,6 +4,8 @@
 -- they name (and the config file of the profile they name), with bin/ first
 -- on PATH. The section's ini block is a config file the command accepts.
 local helper = require "helper"
+local lfs = require "lfs"
+local process = require "process"
 
 -- The files the commands name.
 local FILES = {
@@ -39,17 +41,15 @@ describe("the README's qbench commands", function()
 
   setup(function()
     sb = helper.sandbox()
-    root = assert(io.popen("pwd")):read("l")
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. helper.shell_quote(dir)))
+    root = assert(lfs.currentdir())
+    dir = process.temp_dir()
     for name, text in pairs(FILES) do
       local f = assert(io.open(dir .. "/" .. name, "wb"))
       f:write(text)
       f:close()
     end
   end)
-  teardown(function() os.execute("rm -rf " .. helper.shell_quote(dir)) end)
+  teardown(function() process.remove_dir(dir) end)
 
   -- Every line, in order, from `dir`, each checked to exit 0: spec/cli_readme_lines.lua
   -- runs them (a line of plain words through main(), the others in a shell).
