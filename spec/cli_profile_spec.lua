@@ -14,11 +14,9 @@ describe("qbench profiles", function()
   setup(function() sb = helper.sandbox() end)
   before_each(function()
     helper.reset()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. helper.shell_quote(dir)))
+    dir = process.temp_dir()
   end)
-  after_each(function() os.execute("rm -rf " .. helper.shell_quote(dir)) end)
+  after_each(function() process.remove_dir(dir) end)
 
   local function write(name, text, mode)
     local path = dir .. "/" .. name

@@ -4,6 +4,8 @@
 -- they name (and the config file of the profile they name), with bin/ first
 -- on PATH. The section's ini block is a config file the command accepts.
 local helper = require "helper"
+local lfs = require "lfs"
+local process = require "process"
 
 -- The files the commands name.
 local FILES = {
@@ -39,31 +41,43 @@ describe("the README's qbench commands", function()
 
   setup(function()
     sb = helper.sandbox()
-    root = assert(io.popen("pwd")):read("l")
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. helper.shell_quote(dir)))
+    root = assert(lfs.currentdir())
+    dir = process.temp_dir()
     for name, text in pairs(FILES) do
       local f = assert(io.open(dir .. "/" .. name, "wb"))
       f:write(text)
       f:close()
     end
   end)
-  teardown(function() os.execute("rm -rf " .. helper.shell_quote(dir)) end)
+  teardown(function() process.remove_dir(dir) end)
 
+  -- Every line, in order, from `dir`, each checked to exit 0: spec/cli_readme_lines.lua
+  -- runs them (a line of plain words through main(), the others in a shell).
   local function run_all(lines)
     helper.reset()
     assert.is_true(#lines > 0)
+    local words = {}
+    for i, line in ipairs(lines) do words[i] = helper.shell_quote(line) end
+    local cmd = string.format("cd %s && env -u QBENCH_CLIENT_ID -u QBENCH_CLIENT_SECRET -u QBENCH_PROFILE "
+      .. "PATH=%s:\"$PATH\" QBENCH_CONFIG=%s QBENCH_URL=%s QBENCH_TOKEN=%s timeout -s KILL 120 lua5.4 %s %s %s "
+      .. "</dev/null 2>&1",
+      helper.shell_quote(dir), helper.shell_quote(root .. "/bin"), helper.shell_quote(dir .. "/config.ini"),
+      sb.url, sb.token, helper.shell_quote(root .. "/spec/cli_readme_lines.lua"), helper.shell_quote(root),
+      table.concat(words, " "))
+    local p = assert(io.popen(cmd, "r"))
+    local results = p:read("a")
+    local ok, how, code = p:close()
+    local at = 1
     for _, line in ipairs(lines) do
-      local cmd = string.format("cd %s && env -u QBENCH_CLIENT_ID -u QBENCH_CLIENT_SECRET -u QBENCH_PROFILE "
-        .. "PATH=%s:\"$PATH\" QBENCH_CONFIG=%s QBENCH_URL=%s QBENCH_TOKEN=%s timeout -s KILL 60 sh -c %s </dev/null 2>&1",
-        helper.shell_quote(dir), helper.shell_quote(root .. "/bin"), helper.shell_quote(dir .. "/config.ini"),
-        sb.url, sb.token, helper.shell_quote(line))
-      local p = assert(io.popen(cmd, "r"))
-      local output = p:read("a")
-      local ok, how, code = p:close()
-      assert(ok, string.format("%s\nexited %s %s:\n%s", line, how, tostring(code), output))
+      local status, size, start = results:match("^(%d+) (%d+)\n()", at)
+      assert(status, string.format("%s\nnot run: the runner exited %s %s:\n%s", line, how, tostring(code),
+        results:sub(at)))
+      local output = results:sub(start, start + tonumber(size) - 1)
+      assert(status == "0", string.format("%s\nexited %s:\n%s", line, status, output))
+      at = start + tonumber(size)
     end
+    assert(ok and at == #results + 1, string.format("the runner exited %s %s:\n%s", how, tostring(code),
+      results:sub(at)))
   end
 
   it("every command of the README's section exits 0", function()

@@ -4,6 +4,7 @@
 -- Every run is bounded: a command still running after opts.timeout seconds
 -- (default 60) is killed, and its status is then 137.
 local helper = require "helper"
+local lfs = require "lfs"
 
 local M = {}
 
@@ -20,17 +21,25 @@ local function read_file(name)
   return s
 end
 
--- The command line of argv under `env` and `timeout`, with opts.env set.
+-- The shell command that runs argv under `timeout`, with the CLEARED variables
+-- unset and opts.env set by the shell itself (an `env` process cost as much as
+-- the shell); `before` (e.g. "echo $$;") runs first, and with `exec` the shell
+-- becomes the command. The shell is the command's own (popen's), so what it
+-- unsets is gone for this command only.
 -- --foreground: a signal timeout gets is passed on once, to the command only
 -- (without it, a second copy goes to the whole group, and a second SIGINT
 -- kills a Lua script outright).
-local function command_of(argv, opts)
-  local words = { "timeout", "--foreground", "-s", "KILL", tostring(opts.timeout or 60), "env" }
-  for _, name in ipairs(CLEARED) do words[#words + 1] = "-u " .. name end
+local function command_of(argv, opts, before, exec)
+  local words = { "unset " .. table.concat(CLEARED, " ") .. ";", before or "" }
   local names = {}
-  for k in pairs(opts.env or {}) do names[#names + 1] = k end
+  for k in pairs(opts.env or {}) do
+    assert(k:match("^[%a_][%w_]*$"), "not a variable name: " .. k)
+    names[#names + 1] = k
+  end
   table.sort(names)
-  for _, k in ipairs(names) do words[#words + 1] = q(k .. "=" .. opts.env[k]) end
+  for _, k in ipairs(names) do words[#words + 1] = k .. "=" .. q(opts.env[k]) end
+  if exec then words[#words + 1] = "exec" end
+  for _, w in ipairs { "timeout", "--foreground", "-s", "KILL", tostring(opts.timeout or 60) } do words[#words + 1] = w end
   for _, w in ipairs(argv) do words[#words + 1] = q(w) end
   return table.concat(words, " ")
 end
@@ -84,7 +93,7 @@ function M.start(argv, opts)
   opts = opts or {}
   local out_file, err_file = os.tmpname(), os.tmpname()
   -- `exec` keeps the pid printed: signals sent to it reach the command itself.
-  local cmd = string.format("echo $$; exec %s >%s 2>%s </dev/null", command_of(argv, opts), q(out_file), q(err_file))
+  local cmd = string.format("%s >%s 2>%s </dev/null", command_of(argv, opts, "echo $$;", true), q(out_file), q(err_file))
   local p = assert(io.popen(cmd, "r"))
   local pid = assert(math.tointeger(tonumber(p:read("l"))))
   local proc = { pid = pid }
@@ -160,17 +169,27 @@ function M.temp_file(text)
   return name
 end
 
+-- Directories are made and removed in this process (lfs comes with busted): a
+-- mktemp or rm process for each cost some spec files more than their tests.
+
 --- A new empty directory, removed by the caller (process.remove_dir).
 function M.temp_dir()
-  local p = assert(io.popen("mktemp -d"))
-  local dir = assert(p:read("l"), "mktemp -d failed")
-  p:close()
+  -- os.tmpname's file reserves a fresh name; the directory takes its place.
+  local dir = os.tmpname()
+  assert(os.remove(dir))
+  assert(lfs.mkdir(dir))
   return dir
 end
 
---- Removes a directory made by temp_dir and everything in it.
+--- Removes a directory made by temp_dir and everything in it (a link is removed, not followed).
 function M.remove_dir(dir)
-  os.execute("rm -rf " .. q(dir))
+  for name in lfs.dir(dir) do
+    if name ~= "." and name ~= ".." then
+      local path = dir .. "/" .. name
+      if lfs.symlinkattributes(path, "mode") == "directory" then M.remove_dir(path) else assert(os.remove(path)) end
+    end
+  end
+  assert(os.remove(dir))
 end
 
 --- The content of a file.

@@ -61,9 +61,24 @@ function M.to_file(path)
   return target
 end
 
---- Is our standard output a terminal? The shell's test sees the descriptor we pass on.
+local terminals = {} -- by descriptor, once asked: a process's descriptors 1 and 2 stay what they are
+
+--- Is `file`, the process's descriptor `fd` (io.stdout 1, io.stderr 2), a terminal?
+-- A descriptor that can seek is a file, never a terminal; only for a pipe or a
+-- device is a shell started, whose test sees the descriptor it inherits.
+-- @tparam file file io.stdout or io.stderr
+-- @tparam integer fd its descriptor
+-- @treturn boolean
+function M.is_terminal(file, fd)
+  if terminals[fd] == nil then
+    terminals[fd] = not file:seek("cur") and os.execute(string.format("[ -t %d ]", fd)) == true
+  end
+  return terminals[fd]
+end
+
+--- Is our standard output a terminal?
 function M.stdout_is_terminal()
-  return os.execute("[ -t 1 ]") == true
+  return M.is_terminal(io.stdout, 1)
 end
 
 function methods:write(...)

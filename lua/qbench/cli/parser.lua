@@ -47,9 +47,10 @@ file that cannot be read or written, 2 usage error, 130 interrupted (Ctrl-C;
 what was written is closed first: a JSON array gets its "]").]]
 
 --- Builds the parser for the command line `argv`. The root's error handler is replaced by the caller.
--- `opts.complete`: every subcommand of every v2 collection, and no hidden
--- alternative names (for shell completion and the man page); otherwise only
--- the v2 collection named in `argv` is declared in full, which keeps start-up fast.
+-- `opts.complete`: every command in full, every subcommand of every v2 collection,
+-- and no hidden alternative names (for shell completion and the man page);
+-- otherwise only the command (and v2 collection) named in `argv` is declared in
+-- full, which keeps start-up fast.
 -- `opts.width`: help wrapped to fewer columns than 80.
 -- @tparam {string,...} argv the arguments
 -- @tparam string version_text what --version prints
@@ -74,7 +75,20 @@ function M.new(argv, version_text, opts)
     :convert(integer_in("--retries", 0, 10))
   p:command_target("command")
   p:require_command(true)
-  local context = { words = M.command_words(argv), complete = opts and opts.complete or false }
+  local words, complete = M.command_words(argv), opts and opts.complete or false
+  -- A help lists each subcommand by its description alone: a command's own
+  -- subcommands and options are declared when it is the one named (start-up cost).
+  local context = { words = words, complete = complete }
+  -- The words of the command line below the command `name` (or `alias`), when
+  -- `rest`, the words below its parent, name it; {} with `complete`; else nil.
+  function context.below(rest, name, alias)
+    if complete then return {} end
+    if rest and (rest[1] == name or (alias and rest[1] == alias)) then
+      return M.command_words(table.move(rest, 2, #rest, 1, {}))
+    end
+    return nil
+  end
+  function context.full(name) return context.below(words, name) ~= nil end
   for _, entry in ipairs(commands.LIST) do entry.declare(p, context) end
   return p
 end

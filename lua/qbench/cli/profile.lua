@@ -135,8 +135,9 @@ function M.load(name, getenv)
 end
 
 -- The permissions of `path` as ls shows them ("-rw-------"), following links.
+-- (exec: popen's shell becomes ls, one process instead of two.)
 local function permissions(path)
-  local p = io.popen("ls -lLd -- " .. shell_quote(path) .. " 2>/dev/null")
+  local p = io.popen("exec ls -lLd -- " .. shell_quote(path) .. " 2>/dev/null")
   local line = p and p:read("l")
   if p then p:close() end
   return line and line:match("^([%-%a][%-rwxsStT][%-rwxsStT][%-rwxsStT][%-rwxsStT][%-rwxsStT][%-rwxsStT]"

@@ -14,6 +14,7 @@
 -- progress:finish{pages_done = pages, items = n}
 
 local ok_core, core = pcall(require, "qbench.core")
+local Output = require "qbench.cli.output"
 
 local M = {}
 local methods = {}
@@ -24,11 +25,11 @@ local now = ok_core and type(core.time) == "function" and core.time or os.time
 
 local REDRAW_INTERVAL = 0.1
 
---- Is standard error a terminal? The shell's test sees our own stderr, which it inherits.
+--- Is standard error a terminal? (Asked once per process.)
 -- @treturn boolean
 -- @usage if Progress.stderr_is_terminal() then io.stderr:write("pages will show here\n") end
 function M.stderr_is_terminal()
-  return os.execute("[ -t 2 ]") == true
+  return Output.is_terminal(io.stderr, 2)
 end
 
 --- A progress line on `out` (default io.stderr).

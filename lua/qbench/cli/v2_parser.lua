@@ -14,6 +14,7 @@ local M = {}
 
 local command = options.command
 local hidden_names = true -- set by declare
+local words_below -- the parser context's `below`, set by declare
 
 -- The project's reading of QBench's date filters (QBench does not document one;
 -- the sandbox takes the same).
@@ -82,7 +83,8 @@ local function add_id_arguments(cmd, op)
   end
 end
 
-local function add_v2_operation(parent, op)
+-- `full`: the operation's arguments, options and epilog too (not only its name and summary).
+local function add_v2_operation(parent, op, full)
   local entry = op.entry
   -- The summary goes in the parent's list of commands (in a narrow column); the
   -- description, with the path, heads the operation's own help.
@@ -91,6 +93,7 @@ local function add_v2_operation(parent, op)
     function(result) result._v2_operation = result._v2_operation or op end)
   cmd:summary(string.format("%s (%s).", v2_tree.describe(op), entry[1]))
   if hidden_names then cmd:hidden_name(op.name) end -- the library's name is accepted too
+  if not full then return end
   add_id_arguments(cmd, op)
   local epilog
   if op.kind == "list" or (op.kind == "get" and entry.query) then
@@ -127,40 +130,52 @@ local function add_v2_operation(parent, op)
   if epilog then cmd:epilog(epilog) end
 end
 
-local function add_v2_node(parent, node)
+-- The words of the command line below the library name `name`, when `rest` names
+-- it by its word or by that name (see qbench.cli.parser's context.below).
+local function named(rest, name)
+  return words_below(rest, v2_tree.word(name), name)
+end
+
+-- `rest`: the words of the command line below `node`: only the word they name
+-- is declared in full, the others by their name and summary (a level's --help
+-- lists no more, and a word not on the command line is never parsed).
+local function add_v2_node(parent, node, rest)
   for _, name in ipairs(node.order) do
     local item = node.words[name]
+    local below = named(rest, name)
     if item.operation then
-      add_v2_operation(parent, item)
+      add_v2_operation(parent, item, below ~= nil)
     else
       local cmd = command(parent, v2_tree.word(name),
         "The operations on " .. tostring(item.api_path) .. ".", item.path)
       cmd:summary("The operations on " .. v2_tree.word(name) .. ".")
       if hidden_names then cmd:hidden_name(name) end
       cmd:require_command(true)
-      add_v2_node(cmd, item)
+      if below then add_v2_node(cmd, item, below) end
     end
   end
 end
 
---- Adds the `v2` command to the parser `p`: every collection, and every word of
--- the collection named on the command line (`context.words[2]`), or of every
--- collection with `context.complete` (which also leaves out the hidden
--- alternative names: the library's, with `_`).
+--- Adds the `v2` command to the parser `p`; when `context.full("v2")`, every
+-- collection, and every word of the collection named on the command line
+-- (`context.words[2]`), or of every collection with `context.complete` (which
+-- also leaves out the hidden alternative names: the library's, with `_`).
 function M.declare(p, context)
-  hidden_names = not context.complete
+  hidden_names, words_below = not context.complete, context.below
   local v2 = command(p, "v2", "QBench's API v2: every operation of its OpenAPI description (doc/v2-operations.md), "
     .. "as 'qbench v2 COLLECTION [SUB-COLLECTION] VERB [IDS]', e.g. 'qbench v2 samples list', "
     .. "'qbench v2 customers contacts list 7', 'qbench v2 invoices sync 5'.", { "v2" })
   v2:command_target("collection")
   v2:require_command(true)
-  local named = context.words[1] == "v2" and context.words[2] or nil
+  local rest = context.below(context.words, "v2")
+  if not rest then return end
   for _, name in ipairs(v2_tree.collections()) do
     local word = v2_tree.word(name)
     local cmd = command(v2, word, "The operations of the " .. word .. " collection.", { "v2", word })
     if hidden_names then cmd:hidden_name(name) end
     cmd:require_command(true)
-    if context.complete or named == name or named == word then add_v2_node(cmd, v2_tree.collection(name)) end
+    local below = named(rest, name)
+    if below then add_v2_node(cmd, v2_tree.collection(name), below) end
   end
 end
 

@@ -13,11 +13,12 @@ local M = {}
 
 M.SHELLS = { "bash", "zsh" }
 
---- Declares `completion` under the parser `p`.
-function M.declare(p)
+--- Declares `completion` under the parser `p` (its argument when `context.full("completion")`).
+function M.declare(p, context)
   local cmd = options.command(p, "completion", "Print the shell completion script for bash or zsh: "
     .. "'source <(qbench completion bash)' in ~/.bashrc; for zsh, save 'qbench completion zsh' as _qbench in "
     .. "a directory of $fpath.", { "completion" })
+  if not context.full("completion") then return end
   cmd:argument("shell", "bash or zsh."):choices(M.SHELLS)
 end
 

@@ -6,7 +6,6 @@
 -- @module qbench.cli.commands.mirror
 -- @local
 
-local mirror = require "qbench.mirror"
 local format = require "qbench.cli.format"
 local options = require "qbench.cli.options"
 local Progress = require "qbench.cli.progress"
@@ -24,12 +23,15 @@ local function seconds(s)
   return n
 end
 
---- Declares the command on the root parser `p`.
-function M.add(p)
+--- Declares the command on the root parser `p` (its arguments and options when `context.full("mirror")`).
+function M.add(p, context)
   local cmd = options.command(p, "mirror", "Copy v2 collections into a SQLite file (or a PostgreSQL database) and keep "
     .. "it current: the first run walks each collection in full, later runs fetch what changed since (last_updated) "
     .. "and what was deleted (kept, marked _deleted = 1). Killed at any moment, a rerun goes on where it stopped.",
     { "mirror" })
+  if not context.full("mirror") then return end
+  -- qbench.mirror (its schema and stores) loads only for the mirror command.
+  local mirror = require "qbench.mirror"
   cmd:argument("db", "A SQLite file (made when missing), or a postgresql:// URL.")
   cmd:argument("collections", "v2 collections (default: " .. table.concat(mirror.DEFAULT_COLLECTIONS, " ")
     .. "; any of: " .. table.concat(mirror.collections(), " ") .. ")."):args("*")
@@ -80,6 +82,7 @@ local function result_of(entry)
 end
 
 function M.run(ctx, a)
+  local mirror = require "qbench.mirror"
   local collections = #a.collections > 0 and a.collections or nil
   local progress = progress_of(ctx, a)
   local report, err = mirror.run {

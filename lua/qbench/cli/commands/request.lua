@@ -13,8 +13,9 @@ local plan = require "qbench.cli.plan"
 local M = {}
 
 --- Declares `request` under the parser `p`.
-function M.declare(p)
+function M.declare(p, context)
   local request = options.command(p, "request", "Any endpoint; prints the JSON answer.", { "request" })
+  if not context.full("request") then return end
   request:argument("method", "GET, POST, PUT, PATCH, DELETE, ...")
     :convert(function(s)
       if not s:match("^%a+$") then return nil, "METHOD must be an HTTP method name, got '" .. s .. "'" end
