@@ -5,13 +5,38 @@ local helper = require "helper"
 local process = require "process"
 local core = require "qbench.core"
 local luassert = require "luassert"
+local lfs = require "lfs"
 
 local M = {}
 
 local q = helper.shell_quote
 
--- Temporary directories: process.lua's.
-M.tmpdir, M.rmdir = process.temp_dir, process.remove_dir
+-- Temporary directories: one of process.lua's for this process, removed when it exits,
+-- and one inside it per test, made and removed in this process (a mktemp and an rm -rf
+-- process for every test cost more than some of the tests).
+local root, made = nil, 0
+
+--- A new empty directory, removed by the caller (M.rmdir).
+function M.tmpdir()
+  if not root then
+    root = process.temp_dir()
+    M._root_guard = setmetatable({}, { __gc = function() process.remove_dir(root) end })
+  end
+  made = made + 1
+  local dir = root .. "/" .. made
+  assert(lfs.mkdir(dir))
+  return dir
+end
+
+--- Removes a directory made by M.tmpdir and everything in it.
+function M.rmdir(dir)
+  for name in lfs.dir(dir) do
+    if name ~= "." and name ~= ".." and not os.remove(dir .. "/" .. name) then
+      return process.remove_dir(dir) -- a directory in it: its whole tree
+    end
+  end
+  assert(os.remove(dir))
+end
 
 --- Runs qbench.mirror.run against the sandbox `sb` into `db`; opts are added to run's.
 function M.run(sb, db, opts)
