@@ -139,13 +139,13 @@ describe("qbench mirror killed with SIGKILL", function()
       assert.equal(204, (helper.call("DELETE", V2 .. "samples/250")))
       assert.equal(201, (helper.call("POST", V2 .. "tests", { body = { { sample_id = 3, assay_id = 1 } } })))
 
-      local clean = dir .. "/clean.db"
-      mh.copy_file(base, clean)
-      local r = cli(clean)
+      local clean_db = dir .. "/clean.db"
+      mh.copy_file(base, clean_db)
+      local r = cli(clean_db)
       assert.equal(0, r.status, r.err)
       -- 118 changed, sample 3 (a new test) and 249 (its sub-sample 250 deleted).
       assert.matches("\nsamples +incremental +0 +120 +1 ", r.out)
-      clean = mh.dump(clean)
+      local clean = mh.dump(clean_db)
 
       for _, point in ipairs { "write:samples:60", "page:samples:live:2", "page:samples:deleted:1", "write:tests:1" } do
         local db = dir .. "/crashed.db"

@@ -19,11 +19,10 @@ local root, made = nil, 0
 --- A new empty directory, removed by the caller (M.rmdir).
 function M.tmpdir()
   if not root then
-    root = process.temp_dir()
-    M._root_guard = setmetatable({}, { __gc = function() process.remove_dir(root) end })
+    root = setmetatable({ dir = process.temp_dir() }, { __gc = function(r) process.remove_dir(r.dir) end })
   end
   made = made + 1
-  local dir = root .. "/" .. made
+  local dir = root.dir .. "/" .. made
   assert(lfs.mkdir(dir))
   return dir
 end
@@ -71,8 +70,8 @@ local function decode_rows(json, what)
 end
 
 -- What the sqlite3 command with `args` (shell words) prints, and that it exited 0.
--- Through a file, not a pipe: Lua reads a pipe 4 KiB at a time, and megabytes of rows
--- took it more CPU than the file's one read.
+-- Through a file, not a pipe: megabytes of rows cost Lua several times the CPU from a
+-- pipe, written to in small pieces, than from a file.
 local function sqlite3(args)
   local out_file = os.tmpname()
   local ok = os.execute("sqlite3 " .. args .. " >" .. q(out_file) .. " 2>&1")
@@ -145,15 +144,6 @@ end
 function M.rows(db, tname)
   local out = M.query(db, string.format('SELECT * FROM "%s" ORDER BY id', tname))
   for _, r in ipairs(out) do r._sync_run = nil end
-  return out
-end
-
---- The names of the tables of `db` that hold collections (not _qbench_sync).
-function M.tables(db)
-  local out = {}
-  for _, r in ipairs(M.query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_qbench_sync' ORDER BY name")) do
-    out[#out + 1] = r.name
-  end
   return out
 end
 
