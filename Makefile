@@ -105,8 +105,9 @@ rock: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bash spec/rock_smoke.sh
 
+# build/postgresql-*-template*: spec/mirror_postgres_spec.lua's initdb clusters, whatever BUILD is.
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build/postgresql-*-template*
 
 # ---- The qbench(1) man page, written by tools/gen_man.lua from the command's own
 # parser (the same definition as --help and `qbench completion`); `man -l build/qbench.1`.

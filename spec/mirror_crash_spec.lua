@@ -8,6 +8,7 @@
 local helper = require "helper"
 local process = require "process"
 local mh = require "mirror_helper"
+local core = require "qbench.core"
 
 local COLLECTIONS = { "samples", "tests" }
 local V2 = "/qbench/api/v2/"
@@ -35,10 +36,12 @@ describe("qbench mirror killed with SIGKILL", function()
     assert.equal(137, r.status, point .. ": " .. r.err)
   end
 
-  local function all_done(db)
-    for _, r in ipairs(mh.query(db, "SELECT collection, state FROM _qbench_sync ORDER BY collection")) do
-      assert.equal("done", r.state, r.collection)
-    end
+  -- The database `db` holds exactly the rows of `clean` (a dump), and every walk is done.
+  local function assert_as_clean(clean, db)
+    local d = mh.dump(db)
+    mh.assert_same_db(clean, d)
+    assert.is_true(#d.sync > 0)
+    for _, r in ipairs(d.sync) do assert.equal("done", r.state, r.collection) end
   end
 
   setup(function() sb = helper.sandbox() end)
@@ -46,14 +49,19 @@ describe("qbench mirror killed with SIGKILL", function()
   after_each(function() mh.rmdir(dir) end)
 
   describe("during a first (full) run", function()
-    local clean
+    -- One clean run for every test: a mirror only reads, so the sandbox's records stay as
+    -- seeded; each test adds only faults and requests to it.
+    local clean_dir, clean
 
-    before_each(function()
+    setup(function()
       seed()
-      clean = dir .. "/clean.db"
-      local r = cli(clean)
+      clean_dir = mh.tmpdir()
+      local r = cli(clean_dir .. "/clean.db")
       assert.equal(0, r.status, r.err)
+      clean = mh.dump(clean_dir .. "/clean.db")
     end)
+    teardown(function() mh.rmdir(clean_dir) end)
+    before_each(function() helper.http("DELETE", sb.url .. "/_sandbox/faults") end)
 
     for _, point in ipairs {
       "write:samples:130",      -- inside page 3's transaction
@@ -70,8 +78,7 @@ describe("qbench mirror killed with SIGKILL", function()
         crash(db, point)
         local r = cli(db)
         assert.equal(0, r.status, r.err)
-        mh.assert_same_db(clean, db)
-        all_done(db)
+        assert_as_clean(clean, db)
       end)
     end
 
@@ -100,7 +107,7 @@ describe("qbench mirror killed with SIGKILL", function()
         local ok, rows = pcall(mh.query, db, "SELECT page FROM _qbench_sync WHERE collection = 'tests' AND state = 'walking'")
         committed = ok and rows[1] and rows[1].page
         if committed == 2 then break end
-        os.execute("sleep 0.05")
+        core.sleep(0.05)
       end
       assert.equal(2, committed)
       -- proc.pid is the `timeout` that bounds the run: SIGKILL goes to the mirror, its child.
@@ -112,8 +119,7 @@ describe("qbench mirror killed with SIGKILL", function()
       helper.http("DELETE", sb.url .. "/_sandbox/faults") -- nothing held back any more
       local r = cli(db)
       assert.equal(0, r.status, r.err)
-      mh.assert_same_db(clean, db)
-      all_done(db)
+      assert_as_clean(clean, db)
     end)
   end)
 
@@ -133,21 +139,21 @@ describe("qbench mirror killed with SIGKILL", function()
       assert.equal(204, (helper.call("DELETE", V2 .. "samples/250")))
       assert.equal(201, (helper.call("POST", V2 .. "tests", { body = { { sample_id = 3, assay_id = 1 } } })))
 
-      local clean = dir .. "/clean.db"
-      os.execute(string.format("cp %s %s", helper.shell_quote(base), helper.shell_quote(clean)))
-      local r = cli(clean)
+      local clean_db = dir .. "/clean.db"
+      mh.copy_file(base, clean_db)
+      local r = cli(clean_db)
       assert.equal(0, r.status, r.err)
       -- 118 changed, sample 3 (a new test) and 249 (its sub-sample 250 deleted).
       assert.matches("\nsamples +incremental +0 +120 +1 ", r.out)
+      local clean = mh.dump(clean_db)
 
       for _, point in ipairs { "write:samples:60", "page:samples:live:2", "page:samples:deleted:1", "write:tests:1" } do
         local db = dir .. "/crashed.db"
-        os.execute(string.format("cp %s %s", helper.shell_quote(base), helper.shell_quote(db)))
+        mh.copy_file(base, db)
         crash(db, point)
         r = cli(db)
         assert.equal(0, r.status, point .. ": " .. r.err)
-        mh.assert_same_db(clean, db)
-        all_done(db)
+        assert_as_clean(clean, db)
         os.remove(db)
       end
     end)

@@ -1,5 +1,5 @@
--- qbench mirror into a real PostgreSQL: a throwaway cluster made with initdb in a
--- temporary directory, run as the postgres system user when the specs run as root
+-- qbench mirror into a real PostgreSQL: a throwaway cluster in a temporary directory
+-- (a copy of one that initdb made once), run as the postgres system user when the specs run as root
 -- (initdb refuses root), listening only on a Unix socket in that directory, and
 -- always stopped. The same runs go to SQLite and PostgreSQL and must leave the
 -- same rows; hostile text, a kill -9 and the README's query run against it.
@@ -9,6 +9,7 @@ local process = require "process"
 local rawserver = require "rawserver"
 local mh = require "mirror_helper"
 local core = require "qbench.core"
+local lfs = require "lfs"
 
 local q = helper.shell_quote
 local V2 = "/qbench/api/v2/"
@@ -20,43 +21,71 @@ local function sh(cmd)
   return ok, out
 end
 
-local function initdb_path()
-  local _, out = sh("ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1")
-  out = out:match("^%s*(.-)%s*$")
-  return out ~= "" and out or nil
+-- The bin directory of the newest PostgreSQL installed (its own psql too: /usr/bin/psql
+-- is a Perl wrapper that cost more than the query), and its major version.
+local function server_bin()
+  local best
+  local ok, iter, state = pcall(lfs.dir, "/usr/lib/postgresql")
+  if not ok then return nil end
+  for major in iter, state do
+    local n = tonumber(major:match("^%d+$"))
+    local f = n and io.open("/usr/lib/postgresql/" .. major .. "/bin/initdb", "rb")
+    if f then
+      f:close()
+      if not best or n > best then best = n end
+    end
+  end
+  return best and string.format("/usr/lib/postgresql/%d/bin", best), best
 end
 
-local is_root = sh("[ \"$(id -u)\" = 0 ]")
+local is_root = process.read_file("/proc/self/status"):match("\nUid:%s+0%s") ~= nil
 
--- Starts a cluster; returns {url =, stop =} or nil and why not.
+-- --wal-segsize=1 (MB, not 16): half as much cluster to copy for each run.
+local INITDB_OPTIONS = "-U qbench -A trust -E UTF8 --locale=C --wal-segsize=1"
+
+-- Starts a cluster; returns {url =, bin =, stop =} or nil and why not. initdb runs once:
+-- its cluster, unused, is kept in build/ (a template per major version and per initdb's
+-- options), and each run starts a copy of it.
 local function start_cluster()
-  local initdb = initdb_path()
-  if not initdb then return nil, "PostgreSQL's server is not installed (no /usr/lib/postgresql/*/bin/initdb; make deps installs it)" end
-  local bin = initdb:match("^(.*)/initdb$")
-  local dir = mh.tmpdir()
+  local bin, major = server_bin()
+  if not bin then return nil, "PostgreSQL's server is not installed (no /usr/lib/postgresql/*/bin/initdb; make deps installs it)" end
+  -- A directory of its own, not one of mh.tmpdir's: the server's user must reach it.
+  local dir = process.temp_dir()
   local as = ""
   if is_root then
     local ok, out = sh("id -u postgres")
     if not ok then return nil, "running as root and there is no postgres user to run the server: " .. out end
-    assert(sh("chown postgres " .. q(dir)))
     as = "runuser -u postgres -- "
   end
+  local template = string.format("build/postgresql-%d-template", major)
+  local data = dir .. "/data"
   local port = 5433
-  local cluster = { dir = dir }
+  local cluster = { dir = dir, bin = bin }
   function cluster.stop()
-    sh(as .. q(bin .. "/pg_ctl") .. " -D " .. q(dir .. "/data") .. " -m immediate -w -t 30 stop")
-    mh.rmdir(dir)
+    sh(as .. q(bin .. "/pg_ctl") .. " -D " .. q(data) .. " -m immediate -w -t 30 stop")
+    process.remove_dir(dir)
   end
-  local ok, out = sh(as .. q(initdb) .. " -D " .. q(dir .. "/data") .. " -U qbench -A trust -E UTF8 --locale=C")
+  local steps = {}
+  if process.read_file(template .. "/options") == INITDB_OPTIONS then
+    -- The server runs as postgres: the copy is made its own whoever made the template.
+    steps[#steps + 1] = "cp -a " .. q(template .. "/data") .. " " .. q(data)
+    if is_root then steps[#steps + 1] = "chown -R postgres " .. q(dir) end
+  else
+    -- -N: no fsync, as for the server. The template is written beside its place and then
+    -- renamed, so that a template is whole; of two runs that made one, the first stays.
+    if is_root then steps[#steps + 1] = "chown postgres " .. q(dir) end
+    steps[#steps + 1] = as .. q(bin .. "/initdb") .. " -N -D " .. q(data) .. " " .. INITDB_OPTIONS .. " >/dev/null"
+    steps[#steps + 1] = string.format("tmp=$(mktemp -d %s) && cp -a %s \"$tmp/data\" && printf %%s %s >\"$tmp/options\" && "
+      .. "{ [ \"$(cat %s 2>/dev/null)\" = %s ] || rm -rf %s; mv -T \"$tmp\" %s 2>/dev/null || rm -rf \"$tmp\"; }",
+      q(template .. ".XXXXXX"), q(data), q(INITDB_OPTIONS), q(template .. "/options"), q(INITDB_OPTIONS), q(template),
+      q(template))
+  end
+  steps[#steps + 1] = as .. q(bin .. "/pg_ctl") .. " -D " .. q(data) .. " -l " .. q(dir .. "/log") .. " -w -t 60 -o "
+    .. q("-c listen_addresses='' -k " .. dir .. " -p " .. port .. " -c fsync=off") .. " start"
+  local ok, out = sh(table.concat(steps, " && "))
   if not ok then
     cluster.stop()
-    return nil, "initdb failed: " .. out
-  end
-  ok, out = sh(as .. q(bin .. "/pg_ctl") .. " -D " .. q(dir .. "/data") .. " -l " .. q(dir .. "/log") .. " -w -t 60 -o "
-    .. q("-c listen_addresses='' -k " .. dir .. " -p " .. port .. " -c fsync=off") .. " start")
-  if not ok then
-    cluster.stop()
-    return nil, "the server did not start: " .. out
+    return nil, "the cluster did not start: " .. out
   end
   cluster.url = string.format("postgresql:///postgres?host=%s&port=%d&user=qbench", dir, port)
   return cluster
@@ -64,6 +93,11 @@ end
 
 describe("qbench mirror (PostgreSQL)", function()
   local sb, cluster, why, dir
+
+  -- psql with `args` (shell words) on the cluster: ok, output.
+  local function psql(args)
+    return sh(q(cluster.bin .. "/psql") .. " " .. q(cluster.url) .. " " .. args)
+  end
 
   setup(function()
     sb = helper.sandbox()
@@ -75,7 +109,7 @@ describe("qbench mirror (PostgreSQL)", function()
     dir = mh.tmpdir()
     helper.reset()
     if cluster then
-      local ok, out = sh("psql " .. q(cluster.url) .. " -q -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'")
+      local ok, out = psql("-q -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;'")
       assert(ok, out)
     end
   end)
@@ -86,24 +120,31 @@ describe("qbench mirror (PostgreSQL)", function()
     return cluster ~= nil
   end
 
-  -- The rows of a PostgreSQL table, read with psql, as sqlite3 -json gives them.
-  local function pg_rows(tname)
-    local ok, out = sh("psql " .. q(cluster.url) .. " -At -c " .. q(string.format(
-      'SELECT coalesce(json_agg(t ORDER BY id), \'[]\') FROM "%s" t', tname)))
+  -- The rows of PostgreSQL tables, read by one psql, as sqlite3 -json gives them:
+  -- {table = its rows ordered by id, without _sync_run}.
+  local function pg_rows(tnames)
+    local fields = {}
+    for _, t in ipairs(tnames) do
+      fields[#fields + 1] = string.format('\'%s\', (SELECT coalesce(json_agg(t ORDER BY id), \'[]\') FROM "%s" t)', t, t)
+    end
+    local ok, out = psql("-At -c " .. q("SELECT json_build_object(" .. table.concat(fields, ", ") .. ")"))
     assert(ok, out)
-    local rows = assert(core.decode(out), out)
-    for _, r in ipairs(rows) do
-      r._sync_run = nil
-      for k, v in pairs(r) do
-        if v == core.null then r[k] = nil end
+    local tables = assert(core.decode(out), out)
+    for _, rows in pairs(tables) do
+      for _, r in ipairs(rows) do
+        r._sync_run = nil
+        for k, v in pairs(r) do
+          if v == core.null then r[k] = nil end
+        end
       end
     end
-    return rows
+    return tables
   end
 
   local function same_as_sqlite(db, tables)
+    local lite, pg = mh.dump(db), pg_rows(tables)
     for _, t in ipairs(tables) do
-      local a, b = mh.rows(db, t), pg_rows(t)
+      local a, b = lite:rows(t), pg[t]
       assert.equal(#a, #b, t)
       for i = 1, #a do assert.same(a[i], b[i], t .. " row " .. i) end
     end
@@ -130,7 +171,7 @@ describe("qbench mirror (PostgreSQL)", function()
     assert(mh.run(sb, db, { collections = collections }))
     same_as_sqlite(db, collections)
     -- The checkpoint table is there too, every walk done.
-    local ok, out = sh("psql " .. q(cluster.url) .. " -At -c \"SELECT count(*) FROM _qbench_sync WHERE state = 'done'\"")
+    local ok, out = psql("-At -c \"SELECT count(*) FROM _qbench_sync WHERE state = 'done'\"")
     assert(ok, out)
     assert.equal(#collections, tonumber(out))
   end)
@@ -144,7 +185,7 @@ describe("qbench mirror (PostgreSQL)", function()
     local report = assert(mh.run({ url = srv.url, token = "t" }, cluster.url, { collections = { "teams" } }))
     srv.stop()
     assert.is_true(report.ok, tostring(mh.entry(report, "teams").error))
-    local rows = pg_rows("teams")
+    local rows = pg_rows({ "teams" }).teams
     assert.same({ 1, "nul \u{FFFD} and \u{FFFD}\u{FFFD} bad", 1 }, { rows[1].id, rows[1].name, rows[1].extra_flag })
     assert.same({ 2, "ok", 0 }, { rows[2].id, rows[2].name, rows[2].extra_flag })
     assert.equal("nul \0 and \u{FFFD}\u{FFFD} bad", core.decode(rows[1]._raw).name)
@@ -178,7 +219,7 @@ describe("qbench mirror (PostgreSQL)", function()
     assert(mh.run(sb, cluster.url, { collections = { "tests", "assays" } }))
     local db = dir .. "/lab.db"
     assert(mh.run(sb, db, { collections = { "tests", "assays" } }))
-    local ok, out = sh("psql " .. q(cluster.url) .. " -At -F '|' -c " .. q(sql))
+    local ok, out = psql("-At -F '|' -c " .. q(sql))
     assert(ok, out)
     local rows = {}
     for line in out:gmatch("[^\n]+") do
@@ -202,10 +243,10 @@ describe("qbench mirror (PostgreSQL)", function()
       { env = { QBENCH_URL = sb.url, QBENCH_TOKEN = sb.token }, timeout = 60 })
     local walking
     for _ = 1, 100 do
-      local _, out = sh("psql " .. q(cluster.url) .. " -At -c \"SELECT state FROM _qbench_sync WHERE collection = 'teams'\"")
+      local _, out = psql("-At -c \"SELECT state FROM _qbench_sync WHERE collection = 'teams'\"")
       walking = out:match("^(%a+)")
       if walking == "walking" then break end
-      os.execute("sleep 0.05")
+      core.sleep(0.05)
     end
     assert.equal("walking", walking)
     local r = process.qbench(sb, { "mirror", cluster.url, "teams" }, { timeout = 30 })

@@ -6,6 +6,7 @@
 local helper = require "helper"
 local process = require "process"
 local mh = require "mirror_helper"
+local lfs = require "lfs"
 
 local function section()
   local f = assert(io.open("README.md", "rb"))
@@ -37,7 +38,7 @@ describe("the README's mirror section", function()
 
   setup(function()
     sb = helper.sandbox()
-    root = assert(io.popen("pwd")):read("l")
+    root = assert(lfs.currentdir())
   end)
   before_each(function()
     helper.reset()
@@ -100,7 +101,7 @@ describe("the README's mirror section", function()
     local qb <close> = qbench.new { url = sb.url, token = sb.token }
     local printed = {}
     local env = setmetatable({ qb = qb, print = function(...) printed[#printed + 1] = { ... } end }, { __index = _G })
-    local cwd = assert(io.popen("pwd")):read("l")
+    local cwd = assert(lfs.currentdir())
     -- The block writes lab.db where it runs: there, the temporary directory.
     local chunk = assert(load(code:gsub('"lab%.db"', '"' .. dir .. '/lab.db"'), "README", "t", env))
     chunk()

@@ -40,12 +40,13 @@ describe("qbench mirror (SQLite)", function()
       local report = assert(mh.run(sb, db))
       assert.is_true(report.ok)
       local sizes = { customers = 25, orders = 20, samples = 60, batches = 8, tests = 120 }
+      local d = mh.dump(db)
       for _, name in ipairs(mirror.DEFAULT_COLLECTIONS) do
         local e = mh.entry(report, name)
         assert.same({ "full", sizes[name], 0, 0, 0 }, { e.mode, e.new, e.updated, e.deleted, e.unchanged }, name)
-        assert.equal(sizes[name], mh.query(db, 'SELECT count(*) AS n FROM "' .. name .. '"')[1].n)
+        assert.equal(sizes[name], #d:rows(name))
       end
-      assert.same({ "batches", "customers", "orders", "samples", "tests" }, mh.tables(db))
+      assert.same({ "batches", "customers", "orders", "samples", "tests" }, d.tables)
 
       -- Columns: the digest's record properties, then the bookkeeping.
       local cols = {}
@@ -59,7 +60,10 @@ describe("qbench mirror (SQLite)", function()
 
       -- A row as the API gives the record.
       local s = get("samples/12")
-      local row = mh.query(db, "SELECT * FROM samples WHERE id = 12")[1]
+      local row
+      for _, r in ipairs(d:rows("samples")) do
+        if r.id == 12 then row = r end
+      end
       assert.equal(12, row.id)
       assert.equal(s.order_id, row.order_id)
       assert.equal(s.sample_type, row.sample_type)
@@ -402,7 +406,7 @@ describe("qbench mirror (SQLite)", function()
         local ok, rows = pcall(mh.query, db, "SELECT state FROM _qbench_sync WHERE collection = 'teams'")
         walking = ok and rows[1] and rows[1].state
         if walking == "walking" then break end
-        os.execute("sleep 0.05")
+        core.sleep(0.05)
       end
       assert.equal("walking", walking)
       local r = process.qbench(sb, { "mirror", db, "teams" }, { timeout = 30 })
@@ -418,13 +422,16 @@ describe("qbench mirror (SQLite)", function()
       local holder = assert(io.popen("sqlite3 " .. helper.shell_quote(db) .. " >/dev/null 2>&1", "w"))
       holder:write("BEGIN EXCLUSIVE;\nCREATE TABLE held (x);\n")
       holder:flush()
-      -- The holder has the lock once its table exists for it; wait for its file.
-      for _ = 1, 100 do
-        local f = io.open(db, "rb")
-        if f then f:close() break end
-        os.execute("sleep 0.05")
+      -- The holder has the lock once its table exists for it: wait for its rollback
+      -- journal, which is there only while its transaction has written.
+      local held
+      for _ = 1, 200 do
+        local f = io.open(db .. "-journal", "rb")
+        held = f ~= nil
+        if held then f:close() break end
+        core.sleep(0.05)
       end
-      os.execute("sleep 0.2")
+      assert.is_true(held, "the holder did not begin its transaction")
       local r = process.qbench(sb, { "mirror", "--lock-timeout", "0.5", db, "teams" }, { timeout = 30 })
       holder:write("COMMIT;\n.quit\n")
       holder:close()
