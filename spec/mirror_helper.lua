@@ -5,37 +5,16 @@ local helper = require "helper"
 local process = require "process"
 local core = require "qbench.core"
 local luassert = require "luassert"
-local lfs = require "lfs"
 
 local M = {}
 
 local q = helper.shell_quote
 
--- Temporary directories: one of process.lua's for this process, removed when it exits,
--- and one inside it per test, made and removed in this process (a mktemp and an rm -rf
--- process for every test cost more than some of the tests).
-local root, made = nil, 0
-
---- A new empty directory, removed by the caller (M.rmdir).
-function M.tmpdir()
-  if not root then
-    root = setmetatable({ dir = process.temp_dir() }, { __gc = function(r) process.remove_dir(r.dir) end })
-  end
-  made = made + 1
-  local dir = root.dir .. "/" .. made
-  assert(lfs.mkdir(dir))
-  return dir
-end
+--- A new empty directory, removed by the caller (M.rmdir): process.lua's.
+M.tmpdir = process.temp_dir
 
 --- Removes a directory made by M.tmpdir and everything in it.
-function M.rmdir(dir)
-  for name in lfs.dir(dir) do
-    if name ~= "." and name ~= ".." and not os.remove(dir .. "/" .. name) then
-      return process.remove_dir(dir) -- a directory in it: its whole tree
-    end
-  end
-  assert(os.remove(dir))
-end
+M.rmdir = process.remove_dir
 
 --- Runs qbench.mirror.run against the sandbox `sb` into `db`; opts are added to run's.
 function M.run(sb, db, opts)
