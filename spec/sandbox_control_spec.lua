@@ -235,6 +235,9 @@ describe("sandbox control", function()
       assert.equal(2, #log)
       assert.matches("sandbox fault: lua-error", err, 1, true)
       assert.matches("stack traceback", err, 1, true)
+      -- The app is embedded compiled: its debug info must still name the module's file and line.
+      assert.matches("csrc/sandbox/lua/app%.lua:%d+: sandbox fault: lua%-error", err)
+      assert.matches("\n%s+csrc/sandbox/lua/app%.lua:%d+: in ", err)
     end)
 
     it("never applies to the control endpoints", function()

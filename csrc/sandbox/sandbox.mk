@@ -34,7 +34,7 @@ $(SANDBOX_SHARED_OBJS): $(BUILD)/sandbox/shared/%.o: csrc/%.c
 
 $(SANDBOX_EMBED_C): tools/embed_lua.lua $(SANDBOX_LUA)
 	@mkdir -p $(dir $@)
-	$(SANDBOX_LUA_RUN) tools/embed_lua.lua -o $@ --root $(SANDBOX_LUA_ROOT) --prefix sandbox. \
+	$(SANDBOX_LUA_RUN) tools/embed_lua.lua -o $@ --root $(SANDBOX_LUA_ROOT) --prefix sandbox. --bytecode \
 	  --function sb_embed_register --include sandbox/sandbox.h $(SANDBOX_LUA)
 
 $(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_SHARED_OBJS)
