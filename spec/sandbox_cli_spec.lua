@@ -192,6 +192,21 @@ describe("sandbox command line", function()
     assert.is_true(state == nil or state == "Z", "still running: " .. tostring(state))
   end)
 
+  it("loads no module from disk: starts with an empty LUA_CPATH and ignores a LUA_PATH", function()
+    -- A cjson.lua first on LUA_PATH that would break the start if the app looked there.
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. q(dir)))
+    local f = assert(io.open(dir .. "/cjson.lua", "w"))
+    f:write('error("the sandbox read cjson.lua from LUA_PATH")\n')
+    f:close()
+    local path = q(dir .. "/?.lua")
+    local out = sh("exec 2>&1; LUA_CPATH= LUA_CPATH_5_4= LUA_PATH=" .. path .. " LUA_PATH_5_4=" .. path .. " "
+      .. q(helper.binary) .. " --port 0 --quiet & pid=$!; sleep 0.2; kill -TERM $pid; wait $pid; echo \"exit=$?\"")
+    os.execute("rm -rf " .. q(dir))
+    assert.matches("^qbench%-sandbox listening on http://127%.0%.0%.1:%d+\nexit=0\n$", out)
+  end)
+
   it("answers from any working directory (the Lua app is embedded)", function()
     local bin = helper.binary
     if bin:sub(1, 1) ~= "/" then bin = sh("pwd"):gsub("\n$", "") .. "/" .. bin end

@@ -89,6 +89,47 @@ describe("sandbox control", function()
       assert.equal(404, (call("GET", V1 .. "customer/76")))
     end)
 
+    it("gives back exactly the seeded records after writes, reset after reset", function()
+      local V2 = helper.V2
+      local function snapshot()
+        local out = {}
+        for i, path in ipairs { V1 .. "customer?page_num=1&page_size=50", V1 .. "customer?page_num=2&page_size=50",
+          V2 .. "customers/1/contacts", V2 .. "integrations/1/customers" } do
+          local status, body = call("GET", path)
+          assert.equal(200, status, path)
+          out[i] = body
+        end
+        return out
+      end
+      local seeded = snapshot()
+      local contact_names = {}
+      for round = 1, 2 do
+        -- Contact 2 as the seed gives it, seen through the customer it is linked to.
+        assert.equal(200, (call("PUT", V1 .. "customer/3", { body = { contacts = { { id = 2 } } } })))
+        contact_names[round] = select(2, call("GET", V1 .. "customer/3")).contacts[1].first_name
+        for _, w in ipairs {
+          { "PUT", V1 .. "customer/3", { customer_name = "Renamed", tags = { "Changed" },
+            contacts = { { id = 2, first_name = "Changed" } } } },
+          { "POST", V1 .. "customer/contacts/add", { id = 4, contacts = { ["3"] = { portal_user = true } } } },
+          { "POST", V1 .. "customer/6/assays", { assay_discounts = { { assay_id = 2, base_price = 10, discount = 1 } } } },
+          { "DELETE", V1 .. "customer/5" },
+          { "POST", V1 .. "customer", { customer_name = "Created" } },
+          { "POST", V2 .. "customers/1/contacts", { { contact_id = 5 } } },
+          { "DELETE", V2 .. "customers/1/contacts/2" },
+          { "POST", V2 .. "integrations/1/customers", { { entity_id = 3, integration_vendor_id = "V" } } },
+        } do
+          local status = call(w[1], w[2], { body = w[3] })
+          assert.is_true(status >= 200 and status < 300, w[1] .. " " .. w[2] .. ": " .. tostring(status))
+        end
+        local written = snapshot()
+        for i = 1, #seeded do assert.are_not.same(seeded[i], written[i]) end
+        helper.reset()
+        assert.same(seeded, snapshot())
+      end
+      assert.equal(contact_names[1], contact_names[2])
+      assert.are_not.equal("Changed", contact_names[1])
+    end)
+
     it("reseeds with another count, and a plain reset goes back to the command line's", function()
       helper.reset { customers = 3 }
       assert.equal(3, count_customers())
@@ -235,6 +276,9 @@ describe("sandbox control", function()
       assert.equal(2, #log)
       assert.matches("sandbox fault: lua-error", err, 1, true)
       assert.matches("stack traceback", err, 1, true)
+      -- The app is embedded compiled: its debug info must still name the module's file and line.
+      assert.matches("csrc/sandbox/lua/app%.lua:%d+: sandbox fault: lua%-error", err)
+      assert.matches("\n%s+csrc/sandbox/lua/app%.lua:%d+: in ", err)
     end)
 
     it("never applies to the control endpoints", function()

@@ -4,7 +4,7 @@
 -- build/libqbench.a (lua/qbench/, README "Embedding in a C program").
 --
 -- usage: lua5.4 tools/embed_lua.lua -o OUT.c --root ROOT --function NAME
---          [--prefix PREFIX] [--include HEADER] ROOT/a.lua ROOT/b/c.lua ...
+--          [--prefix PREFIX] [--include HEADER] [--bytecode] ROOT/a.lua ROOT/b/c.lua ...
 --
 -- A file is the module `require` finds it as on a path of ROOT/?.lua and
 -- ROOT/?/init.lua, with PREFIX in front: ROOT/a.lua is "PREFIXa",
@@ -12,11 +12,17 @@
 -- `void NAME(lua_State *L)`, which sets package.preload[module] for each file
 -- (HEADER, when given, is included and should declare NAME too). Chunks are
 -- named "@" .. the file's path as given, so tracebacks point at the source.
+-- With --bytecode the chunks are embedded compiled (string.dump, debug info
+-- kept so that tracebacks still name file and line), which spares a program
+-- that starts often the compiling of every module at every start; such a C
+-- file only loads into the Lua release that ran this generator, so it suits a
+-- program built next to it (qbench-sandbox), not a library handed to others
+-- (build/libqbench.a keeps the source).
 -- The output is the same whatever order the files come in, a file with a Lua
 -- syntax error fails the run (nothing is written then), and so do two files
 -- that would be the same module.
 local USAGE = "usage: embed_lua.lua -o OUT.c --root ROOT --function NAME [--prefix PREFIX] "
-  .. "[--include HEADER] FILE.lua..."
+  .. "[--include HEADER] [--bytecode] FILE.lua..."
 
 local function fail(msg)
   io.stderr:write("embed_lua.lua: ", msg, "\n")
@@ -30,7 +36,10 @@ local function parse(argv)
   local i = 1
   while i <= #argv do
     local key = flags[argv[i]]
-    if key then
+    if argv[i] == "--bytecode" then
+      opts.bytecode = true
+      i = i + 1
+    elseif key then
       if argv[i + 1] == nil then fail(argv[i] .. " needs a value\n" .. USAGE) end
       opts[key] = argv[i + 1]
       i = i + 2
@@ -102,8 +111,9 @@ local function generate(opts, files)
     by_name[name] = path
     local src = read(path)
     -- Fail the build on a syntax error instead of at the first require.
-    local ok, err = load(src, "@" .. path, "t")
-    if not ok then fail(err) end
+    local chunk, err = load(src, "@" .. path, "t")
+    if not chunk then fail(err) end
+    if opts.bytecode then src = string.dump(chunk, false) end
     modules[#modules + 1] = { name = name, path = path, src = src }
   end
   table.sort(modules, function(a, b) return a.name < b.name end)
@@ -141,7 +151,7 @@ static int load_embedded(lua_State *L)
 {
 	const struct embedded *m = &modules[lua_tointeger(L, lua_upvalueindex(1))];
 	int nargs = lua_gettop(L);
-	if (luaL_loadbufferx(L, (const char *)m->src, m->len, m->chunkname, "t") != LUA_OK)
+	if (luaL_loadbufferx(L, (const char *)m->src, m->len, m->chunkname, ]] .. (opts.bytecode and '"b"' or '"t"') .. [[) != LUA_OK)
 		return lua_error(L);
 	lua_insert(L, 1);
 	lua_call(L, nargs, 1);

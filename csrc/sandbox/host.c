@@ -604,11 +604,24 @@ static int load_app(lua_State *L)
 	const struct sb_config *cfg = lua_touserdata(L, 1);
 
 	luaL_openlibs(L);
+	/*
+	 * Every module comes from package.preload, lua-cjson (which the shared JSON
+	 * decoder requires) too, linked in: no search of the disk at start, no
+	 * dlopen, and no LUA_PATH or LUA_CPATH can put another module in the app.
+	 */
+	lua_getglobal(L, "package");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "path");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "cpath");
+	lua_pop(L, 1);
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	lua_pushcfunction(L, sb_native_open);
 	lua_setfield(L, -2, "sandbox.native");
 	lua_pushcfunction(L, sb_json_open);
 	lua_setfield(L, -2, "sandbox.json");
+	lua_pushcfunction(L, luaopen_cjson);
+	lua_setfield(L, -2, "cjson");
 	lua_pop(L, 1);
 	sb_embed_register(L);
 

@@ -43,6 +43,9 @@ int sb_native_open(lua_State *L);
  */
 int sb_json_open(lua_State *L);
 
+/* lua-cjson's entry point (it ships no header), linked from Debian's static archive. */
+int luaopen_cjson(lua_State *L);
+
 /* Generated from csrc/sandbox/lua/ (one module per file) by tools/embed_lua.lua. */
 void sb_embed_register(lua_State *L);
 

@@ -16,6 +16,8 @@ SANDBOX_SHARED_OBJS := $(patsubst csrc/%.c,$(BUILD)/sandbox/shared/%.o,$(JSON_SR
 
 SANDBOX_PKGS := libmicrohttpd libcrypto
 SANDBOX_CFLAGS := $(shell pkg-config --cflags $(SANDBOX_PKGS))
+# lua-cjson linked in (Debian's lua-cjson-dev archive), so that the sandbox loads no C module.
+SANDBOX_CJSON ?= -l:liblua5.4-cjson.a
 SANDBOX_LIBS := $(shell pkg-config --libs $(SANDBOX_PKGS)) -lpthread -lm -ldl
 SANDBOX_LUA_RUN ?= lua5.4
 
@@ -34,10 +36,10 @@ $(SANDBOX_SHARED_OBJS): $(BUILD)/sandbox/shared/%.o: csrc/%.c
 
 $(SANDBOX_EMBED_C): tools/embed_lua.lua $(SANDBOX_LUA)
 	@mkdir -p $(dir $@)
-	$(SANDBOX_LUA_RUN) tools/embed_lua.lua -o $@ --root $(SANDBOX_LUA_ROOT) --prefix sandbox. \
+	$(SANDBOX_LUA_RUN) tools/embed_lua.lua -o $@ --root $(SANDBOX_LUA_ROOT) --prefix sandbox. --bytecode \
 	  --function sb_embed_register --include sandbox/sandbox.h $(SANDBOX_LUA)
 
 $(SANDBOX): $(SANDBOX_OBJS) $(SANDBOX_SHARED_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(SANDBOX_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SANDBOX_CJSON) $(LUA_LIBS) $(SANDBOX_LIBS)
 
 -include $(wildcard $(BUILD)/sandbox/*.d $(BUILD)/sandbox/shared/*.d)

@@ -31,7 +31,11 @@ local JSON = "application/json"
 local M = {}
 
 local cfg            -- the command line, from C
-local router
+local router         -- v1 and the OAuth token endpoint
+-- The v2 routes, built at the first request that v1's do not know: the v2
+-- side loads then (lims/api). No path can match routes of both, so asking
+-- one and then the other answers as one router would.
+local v2_router
 local sandbox        -- what the control endpoints act on: log, faults, reset
 local limits
 local static_auth    -- "Bearer <token>", the common case compared in one go
@@ -67,8 +71,15 @@ local function read_body(route, path, headers, body)
 end
 
 -- The API proper, after faults and limits: status, body, headers.
-local function api(method, path, query, headers, body)
+local function match(method, path)
   local route, params = router:match(method, path)
+  if route or params then return route, params end
+  if not v2_router then v2_router = Router.new(lims.routes()) end
+  return v2_router:match(method, path)
+end
+
+local function api(method, path, query, headers, body)
+  local route, params = match(method, path)
   if not route then
     if params then
       return error_answer(path, 405, "method " .. method .. " is not allowed on " .. path, { "Allow", params })
@@ -153,7 +164,6 @@ local function build_routes()
     entries[#entries + 1] = { method = "POST", path = "/qbench/oauth2/v1/token", auth = false,
       handler = function(req) return oauth.token(cfg, req.headers, req.body) end }
   end
-  for _, r in ipairs(lims.routes(cfg)) do entries[#entries + 1] = r end
   return Router.new(entries)
 end
 

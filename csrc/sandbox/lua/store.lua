@@ -2,6 +2,10 @@
 -- customer-specific discounts and contact links. Generated from a seed so a
 -- test sees the same records on every run. Answers are cached as encoded
 -- JSON per customer because GET customer/{id} is what benchmarks hammer.
+--
+-- The test suites reset the sandbox between nearly every two tests, mostly
+-- to the same (customers, seed): the records generated last are kept,
+-- never handed out, and a store copies one only when it is written to.
 local json = require "sandbox.json"
 
 local null = json.null
@@ -89,32 +93,68 @@ local function generate_customer(id)
   return c
 end
 
-function Store.new(ncustomers, seed)
-  local self = setmetatable({}, Store)
+-- Only looked up, never written: shared by every store.
+local ASSAYS, PANELS = {}, {}
+for id = 1, 10 do ASSAYS[id] = { id = id, title = "Assay " .. id } end
+for id = 1, 5 do PANELS[id] = { id = id, title = "Panel " .. id } end
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+
+-- What a seed gives: {customers, contacts, ids, encoded}. `encoded` caches
+-- the JSON of unwritten customers across stores: a seeded customer links no
+-- contact, so its answer depends on its own record alone.
+local function generate(ncustomers, seed)
   math.randomseed(seed)
-  self.customers, self.ids, self.cache = {}, {}, {}
+  local g = { customers = {}, ids = {}, contacts = {}, encoded = {} }
   for id = 1, ncustomers do
-    self.customers[id] = generate_customer(id)
-    self.ids[id] = id
+    g.customers[id] = generate_customer(id)
+    g.ids[id] = id
   end
-  self.next_id = ncustomers + 1
-  self.contacts = {}
   for id = 1, 20 do
     local first, last = pick(FIRST_NAMES), pick(LAST_NAMES)
-    self.contacts[id] = {
+    g.contacts[id] = {
       id = id, first_name = first, last_name = last,
       email_address = string.format("%s.%s@example.com", first:lower(), last:lower()),
     }
   end
-  self.assays, self.panels = {}, {}
-  for id = 1, 10 do self.assays[id] = { id = id, title = "Assay " .. id } end
-  for id = 1, 5 do self.panels[id] = { id = id, title = "Panel " .. id } end
+  return g
+end
+
+local generated, generated_key
+
+function Store.new(ncustomers, seed)
+  local key = ncustomers .. ":" .. seed
+  if key ~= generated_key then generated, generated_key = generate(ncustomers, seed), key end
+  local self = setmetatable({}, Store)
+  self.seeded = generated
+  -- Own records: a written seeded customer's copy, a created one, or false once deleted.
+  self.customers = {}
+  self.ids = table.move(generated.ids, 1, ncustomers, 1, {})
+  self.cache = {}
+  self.next_id = ncustomers + 1
+  self.contacts = copy(generated.contacts)
+  self.assays, self.panels = ASSAYS, PANELS
   return self
 end
 
 function Store:count() return #self.ids end
 
-function Store:get(id) return self.customers[id] end
+-- The customer's record, for the caller to change (nil when there is none).
+function Store:get(id)
+  local c = self.customers[id]
+  if c == nil then
+    local seeded = self.seeded.customers[id]
+    if seeded == nil then return nil end
+    c = copy(seeded)
+    self.customers[id] = c
+  end
+  return c or nil
+end
 
 -- Every write clears the whole cache: contacts are shared between customers.
 function Store:touch(c)
@@ -156,12 +196,17 @@ end
 
 -- The customer's JSON text, from the cache when nothing changed since.
 function Store:encoded(id)
-  local s = self.cache[id]
-  if s then return s end
   local c = self.customers[id]
+  local cache = self.cache
+  if c == nil then
+    c = self.seeded.customers[id]
+    cache = self.seeded.encoded
+  end
   if not c then return nil end
+  local s = cache[id]
+  if s then return s end
   s = json.encode(self:view(c))
-  self.cache[id] = s
+  cache[id] = s
   return s
 end
 
@@ -183,7 +228,7 @@ function Store:create(fields)
 end
 
 function Store:delete(id)
-  self.customers[id] = nil
+  self.customers[id] = false
   for i, have in ipairs(self.ids) do
     if have == id then table.remove(self.ids, i) break end
   end

@@ -104,53 +104,85 @@ M.FIELDS = {
   },
 }
 
--- The many-to-many link sets, [name] = LinkSet (left side first in the name).
-function M.links(s)
-  local L = {}
-  for _, name in ipairs { "customer_contacts", "customer_sources", "customer_divisions", "api_client_customers",
-    "batch_samples", "batch_tests", "batch_parents", "panel_assays", "assay_turnarounds",
-    "assay_accessioning_types", "assay_divisions", "turnaround_divisions", "invoice_orders",
-    "invoice_payments" } do
-    L[name] = LinkSet.new()
-  end
-  for c = 1, s.customers do
-    L.customer_contacts:add(c, cycle(c, s.contacts),
-      { receive_email = c % 2 == 1, receive_invoice_email = c % 3 == 0, portal_user = c % 4 == 0 })
-    L.customer_contacts:add(c, cycle(c + 1, s.contacts),
-      { receive_email = false, receive_invoice_email = false, portal_user = false })
-    if c <= s.sources then L.customer_sources:add(c, c) end
-    if c % 2 == 1 then L.customer_divisions:add(c, cycle(c, s.divisions)) end
-  end
-  for a = 1, s.api_clients do
-    for c = a, math.min(s.customers, a + 12), 3 do L.api_client_customers:add(a, c) end
-  end
-  for i = 1, math.min(s.samples, s.batches * 6) do L.batch_samples:add(cycle(i, s.batches), i) end
-  for i = 1, math.min(s.tests, s.batches * 8) do L.batch_tests:add(cycle(i, s.batches), i) end
-  for b = 2, s.batches, 2 do L.batch_parents:add(b, b - 1) end -- child, parent
-  for p = 1, s.panels do
-    for k = 0, 2 do L.panel_assays:add(p, cycle(p + k, s.assays)) end
-  end
-  for a = 1, s.assays do
-    L.assay_turnarounds:add(a, cycle(a, s.turnarounds))
-    L.assay_accessioning_types:add(a, cycle(a, s.accessioning_types))
-    L.assay_divisions:add(a, cycle(a, s.divisions))
-  end
-  for t = 1, s.turnarounds do L.turnaround_divisions:add(t, cycle(t, s.divisions)) end
-  for i = 1, s.invoices do
-    L.invoice_orders:add(i, cycle(i, s.orders))
-    if i % 3 == 0 then L.invoice_orders:add(i, cycle(i + 1, s.orders)) end
-  end
+-- How each many-to-many link set is seeded, [name] = function(set, sizes)
+-- (left side first in the name).
+local LINKS = {
+  customer_contacts = function(L, s)
+    for c = 1, s.customers do
+      L:add(c, cycle(c, s.contacts),
+        { receive_email = c % 2 == 1, receive_invoice_email = c % 3 == 0, portal_user = c % 4 == 0 })
+      L:add(c, cycle(c + 1, s.contacts),
+        { receive_email = false, receive_invoice_email = false, portal_user = false })
+    end
+  end,
+  customer_sources = function(L, s)
+    for c = 1, math.min(s.customers, s.sources) do L:add(c, c) end
+  end,
+  customer_divisions = function(L, s)
+    for c = 1, s.customers, 2 do L:add(c, cycle(c, s.divisions)) end
+  end,
+  api_client_customers = function(L, s)
+    for a = 1, s.api_clients do
+      for c = a, math.min(s.customers, a + 12), 3 do L:add(a, c) end
+    end
+  end,
+  batch_samples = function(L, s)
+    for i = 1, math.min(s.samples, s.batches * 6) do L:add(cycle(i, s.batches), i) end
+  end,
+  batch_tests = function(L, s)
+    for i = 1, math.min(s.tests, s.batches * 8) do L:add(cycle(i, s.batches), i) end
+  end,
+  batch_parents = function(L, s)
+    for b = 2, s.batches, 2 do L:add(b, b - 1) end -- child, parent
+  end,
+  panel_assays = function(L, s)
+    for p = 1, s.panels do
+      for k = 0, 2 do L:add(p, cycle(p + k, s.assays)) end
+    end
+  end,
+  assay_turnarounds = function(L, s)
+    for a = 1, s.assays do L:add(a, cycle(a, s.turnarounds)) end
+  end,
+  assay_accessioning_types = function(L, s)
+    for a = 1, s.assays do L:add(a, cycle(a, s.accessioning_types)) end
+  end,
+  assay_divisions = function(L, s)
+    for a = 1, s.assays do L:add(a, cycle(a, s.divisions)) end
+  end,
+  turnaround_divisions = function(L, s)
+    for t = 1, s.turnarounds do L:add(t, cycle(t, s.divisions)) end
+  end,
+  invoice_orders = function(L, s)
+    for i = 1, s.invoices do
+      L:add(i, cycle(i, s.orders))
+      if i % 3 == 0 then L:add(i, cycle(i + 1, s.orders)) end
+    end
+  end,
   -- Payment p is applied to invoices p and p + 1; the first application's
   -- id is p (they number the integrations' "invoice-payments").
-  for p = 1, s.payments do
-    L.invoice_payments:add(cycle(p, s.invoices), p, { id = p, applied_amount = 100 * p })
-  end
-  for p = 1, s.payments do
-    if cycle(p + 1, s.invoices) ~= cycle(p, s.invoices) then
-      L.invoice_payments:add(cycle(p + 1, s.invoices), p, { id = s.payments + p, applied_amount = 50 })
+  invoice_payments = function(L, s)
+    for p = 1, s.payments do
+      L:add(cycle(p, s.invoices), p, { id = p, applied_amount = 100 * p })
     end
-  end
-  return L
+    for p = 1, s.payments do
+      if cycle(p + 1, s.invoices) ~= cycle(p, s.invoices) then
+        L:add(cycle(p + 1, s.invoices), p, { id = s.payments + p, applied_amount = 50 })
+      end
+    end
+  end,
+}
+
+-- The many-to-many link sets, [name] = LinkSet, each seeded the first time
+-- it is looked up: most resets are followed by no v2 request at all.
+function M.links(s)
+  return setmetatable({}, { __index = function(t, name)
+    local fill = LINKS[name]
+    if not fill then return nil end
+    local set = LinkSet.new()
+    fill(set, s)
+    rawset(t, name, set)
+    return set
+  end })
 end
 
 -- Integration mappings: [kind][integration id][entity id] = vendor id.
@@ -160,9 +192,11 @@ end
 M.INTEGRATION_KINDS = { assays = "assays", contacts = "contacts", customers = "customers",
   ["invoice-payments"] = "invoice_payments", invoices = "invoices", panels = "panels", payments = "payments" }
 
+-- Each kind's mappings are made the first time the kind is looked up.
 function M.integrations(s)
-  local out = {}
-  for kind, collection in pairs(M.INTEGRATION_KINDS) do
+  return setmetatable({}, { __index = function(t, kind)
+    local collection = M.INTEGRATION_KINDS[kind]
+    if not collection then return nil end
     local per = {}
     local n = s[collection] or s.payments
     for iid = 1, s.integrations do
@@ -170,9 +204,9 @@ function M.integrations(s)
       for e = 1, math.min(n, 5 + iid) do map[e] = string.format("EXT-%d-%s-%d", iid, kind:upper(), e) end
       per[iid] = map
     end
-    out[kind] = per
-  end
-  return out
+    rawset(t, kind, per)
+    return per
+  end })
 end
 
 return M
