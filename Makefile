@@ -67,7 +67,7 @@ deps:
 
 # J busted processes at a time (tools/run_specs.lua): a slow spec file each, or a few quick
 # ones, every file with its own sandbox, and beside them up to J slow files that mostly wait;
-# tests tagged #serial (timing ratios) run afterwards, two files at a time.
+# tests tagged #serial (timing ratios) run afterwards, four files at a time.
 J ?= 4
 test: deps
 	$(MAKE) all

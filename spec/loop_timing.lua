@@ -1,19 +1,21 @@
 -- The timing ratios of one event loop's adapter, tagged #serial: the runner
 -- (tools/run_specs.lua) runs them after the parallel phase, when the machine
--- is quiet, one process per loop (loop_timing_cqueues_spec.lua and
--- loop_timing_luv_spec.lua) so that the two loops run side by side: each
--- mostly waits on its sandbox's latency and needs little of a core.
+-- is quiet, one process per loop and ratio (loop_timing_<loop>_ticks_spec.lua,
+-- loop_timing_<loop>_share_spec.lua), all four side by side: each mostly waits
+-- on its sandbox's latency and needs a tenth of a core.
 local qbench = require "qbench"
 local core = require "qbench.core"
 local helper = require "helper"
 
--- `spec`: the calling spec file's _ENV, which holds busted's describe, it and assert.
-return function(name, spec)
+-- `spec`: the calling spec file's _ENV, which holds busted's describe, it and assert;
+-- `ratio`: "ticks" or "share", the test to declare.
+return function(name, spec, ratio)
   local describe, it, assert = spec.describe, spec.it, spec.assert
   local make = require("loops")[name]
+  if ratio ~= "ticks" and ratio ~= "share" then error("ratio: ticks or share, not " .. tostring(ratio)) end
 
   describe("qbench.loop." .. name .. " timing", function()
-    it("a 10 ms timer keeps ticking while a call waits 1 s #serial", function()
+    if ratio == "ticks" then it("a 10 ms timer keeps ticking while a call waits 1 s #serial", function()
       local slow = helper.start { "--latency-ms", "1000", "--token", "T", "--die-with-parent", "--quiet" }
       local loop = make()
       local qb <close> = qbench.new { url = slow.url, token = "T", loop = loop.adapter }
@@ -37,9 +39,9 @@ return function(name, spec)
       assert.is_true(took >= 1 and took < 2.5 * helper.time_scale, "took " .. tostring(took))
       local expected = took / 0.01
       assert.is_true(ticks >= 0.9 * expected, string.format("%d ticks of %.0f expected", ticks, expected))
-    end)
+    end) end
 
-    it("20 coroutines x 12 gets share one client within 1.3x of the ideal for max_concurrency 10 #serial", function()
+    if ratio == "share" then it("20 coroutines x 12 gets share one client within 1.3x of the ideal for max_concurrency 10 #serial", function()
       local fast = helper.start { "--latency-ms", "50", "--token", "T", "--die-with-parent", "--quiet" }
       local loop = make()
       local qb <close> = qbench.new { url = fast.url, token = "T", loop = loop.adapter, max_concurrency = 10 }
@@ -62,6 +64,6 @@ return function(name, spec)
       assert.equal(20, finished)
       local ideal = 20 * 12 * 0.050 / 10
       assert.is_true(took <= 1.3 * ideal * helper.time_scale, string.format("took %.2f s, ideal %.2f s", took, ideal))
-    end)
+    end) end
   end)
 end

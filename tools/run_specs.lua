@@ -1,7 +1,7 @@
 -- Runs the busted suite with J spec files at a time, then the tests tagged
--- "serial" (ratios of timings, which a loaded machine would skew) at most two
--- files at a time (each mostly waits: one core each on a 2-core machine), and
--- prints busted's summary line for the whole run.
+-- "serial" (ratios of timings, which a loaded machine would skew) at most four
+-- files at a time (each mostly waits on a sandbox's latency: a tenth of a core
+-- each), and prints busted's summary line for the whole run.
 --
 -- usage: lua5.4 tools/run_specs.lua [-j J] [--busted CMD] [--results DIR] [FILE_spec.lua ...]
 --
@@ -178,7 +178,7 @@ end
 
 local clock0 = io.popen("date +%s.%N"):read("n")
 run_all("parallel", "--exclude-tags=serial", jobs, { parallel_jobs, waiting_jobs })
-run_all("serial", "--tags=serial", math.min(2, jobs), { serial_jobs })
+run_all("serial", "--tags=serial", math.min(4, jobs), { serial_jobs })
 
 local totals = { successes = 0, failures = 0, errors = 0, pendings = 0 }
 local problems, cpu = {}, {}
