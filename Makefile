@@ -98,7 +98,7 @@ doc: deps
 doc-html: $(CORE)
 	rm -rf $(DOC_TOPICS) $(DOC_DIR)
 	BUILD=$(BUILD) $(LUA) tools/doc_topics.lua README.md $(DOC_TOPICS)
-	ldoc --fatalwarnings --dir $(DOC_DIR) .
+	tools/ldoc --fatalwarnings --dir $(DOC_DIR) .
 
 # Installs the rock with luarocks into a temporary tree and smoke-tests the tree alone.
 rock: deps

@@ -23,6 +23,8 @@ local core = require "qbench.core"
 
 local ROOT = "."
 local q = helper.shell_quote
+-- LDoc as `make doc` runs it (without lua-any's processes), from any directory.
+local LDOC = require("lfs").currentdir() .. "/tools/ldoc"
 
 -- The content of a file, or nil when it is missing.
 local function read(path)
@@ -61,7 +63,7 @@ local function build_planted(config, files)
   local f = assert(io.open(src .. "/config.ld", "wb"))
   f:write(config)
   f:close()
-  local ok, output = run("cd " .. q(src) .. " && ldoc --dir " .. q(out) .. " .")
+  local ok, output = run("cd " .. q(src) .. " && " .. q(LDOC) .. " --dir " .. q(out) .. " .")
   return { dir = dir, out = out, ok = ok, output = output }
 end
 
