@@ -1,7 +1,8 @@
 -- tools/run_specs.lua, which `make test` runs: quick files share a busted process
 -- and each still finds the sandbox as its own; a failure is reported under its own
 -- file; slow files that mostly wait get a pool beside the others (not with -j 1);
--- each file's duration and CPU are kept for the next run's schedule.
+-- each file's duration and CPU are kept for the next run's schedule (a removed
+-- file's are dropped).
 -- The fixtures in spec/run_specs/ are quick: the times file says how slow they were.
 local process = require "process"
 
@@ -13,11 +14,11 @@ describe("tools/run_specs.lua", function()
 
   before_each(function()
     dir = process.temp_dir()
-    -- Two quick files, one slow file that used 0.1 s of CPU in 3 s, and a busy file
-    -- (not run) that used a core the whole time.
+    -- Two quick files, one slow file that used 0.1 s of CPU in 3 s, a busy file (not
+    -- run) that used a core the whole time, and a file that no longer exists.
     local f = assert(io.open(dir .. "/times", "w"))
     f:write("0.300 0.30 " .. CHANGES .. "\n", "0.200 0.20 " .. FRESH .. "\n", "3.000 0.10 " .. FAILS .. "\n",
-      "3.000 3.00 " .. FIXTURES .. "busy_elsewhere.lua\n")
+      "3.000 3.00 " .. FIXTURES .. "busy_elsewhere.lua\n", "1.000 1.00 " .. FIXTURES .. "removed.lua\n")
     f:close()
   end)
   after_each(function() process.remove_dir(dir) end)
@@ -56,6 +57,7 @@ describe("tools/run_specs.lua", function()
       assert.is_true(tonumber(seconds) < 2.5 and tonumber(cpu) < 2.5, times)
     end
     assert.matches("3.000 3.00 " .. FIXTURES .. "busy_elsewhere.lua\n", times, 1, true)
+    assert.is_nil(times:find("removed.lua", 1, true))
   end)
 
   it("runs the file that mostly waits like the others with -j 1: one process at a time", function()

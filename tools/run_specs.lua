@@ -237,7 +237,9 @@ end
 
 -- Every file's duration and CPU, this run's where there is one: the next run's schedule.
 local known = {}
-for file in pairs(times) do known[#known + 1] = file end
+for file in pairs(times) do
+  if read(file) then known[#known + 1] = file end -- a removed file is forgotten
+end
 table.sort(known)
 for n, file in ipairs(known) do known[n] = string.format("%.3f %.2f %s", times[file], cpu_times[file], file) end
 write(results .. "/times", table.concat(known, "\n") .. "\n")

@@ -1,0 +1,2 @@
+-- Fixture for run_specs_spec.lua, never run: its times line (a file that used a core the
+-- whole time) sets the busiest CPU per second, against which the others are judged.
